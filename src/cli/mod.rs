@@ -1,0 +1,153 @@
+//! The command line: one file per subcommand, each thin over the library. All printing
+//! happens here.
+
+mod check;
+mod compile;
+mod debug;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes, as documented in `--help` and `docs/reference.md`.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_CONTRACT_ERRORS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "payable",
+    version,
+    about = "A language and compiler for the payable outcomes of outcome-based contracts",
+    long_about = "Payable turns the payable-outcome clauses of outcome-based contracts (payment by \
+results, social impact bonds) into code that can be checked, explained and run.\n\n\
+Start with `payable check examples/` to check the shipped contracts, then `payable compile \
+FILE` to see the IR the compiler understood.",
+    after_help = "Exit codes: 0 when everything is clean, 1 when a contract has errors, 2 for a \
+usage or I/O error.\n\nLanguage reference: docs/reference.md",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check contracts for errors (files, folders of .pay files, or - for standard input)
+    #[command(after_help = "Examples:\n  payable check examples/\n  payable check contract.pay --format json\n  cat contract.pay | payable check -")]
+    Check(check::Args),
+    /// Compile a contract to its IR (JSON), after checking it
+    #[command(after_help = "The IR is written atomically: on any error nothing is written.\n\nExamples:\n  payable compile examples/youth_employment.pay\n  payable compile contract.pay -o contract.ir.json")]
+    Compile(compile::Args),
+    /// Print one stage of the compiler: the fastest way to see what it understood
+    #[command(after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)")]
+    Debug(debug::Args),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Diagnostics for people, as rustc prints them
+    Human,
+    /// One JSON document on standard output
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Compile(args) => compile::run(args),
+        Command::Debug(args) => debug::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// Reports an error that has no place in a contract (a missing file, a write that failed).
+pub fn report(error: miette::Report) -> u8 {
+    eprintln!("{error:?}");
+    EXIT_USAGE
+}
+
+/// Reads a contract named on the command line: a path, or `-` for standard input.
+pub fn read_input(path: &Path) -> Result<(String, String), miette::Report> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| miette::miette!(code = "io", "cannot read standard input: {e}"))?;
+        return Ok(("<stdin>".to_string(), text));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        miette::miette!(
+            code = "io",
+            help = "check the path; `payable check` also takes folders",
+            "cannot read `{}`: {e}",
+            path.display()
+        )
+    })?;
+    Ok((path.display().to_string(), text))
+}
+
+/// Expands folders into the `.pay` files under them, sorted, so output order is stable.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, miette::Report> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_pay_files(path, &mut found)
+                .map_err(|e| miette::miette!(code = "io", "cannot read folder `{}`: {e}", path.display()))?;
+            if found.is_empty() {
+                return Err(miette::miette!(code = "io", "no .pay files under `{}`", path.display()));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn collect_pay_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_pay_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "pay") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file so that it is either wholly there or not changed at all.
+pub fn write_atomically(path: &Path, contents: &str) -> Result<(), miette::Report> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let fail = |e: std::io::Error| miette::miette!(code = "io", "cannot write `{}`: {e}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Payable: a language and compiler for the payable outcomes of outcome-based contracts.
+//!
+//! The pipeline, one module per stage (see `docs/ARCHITECTURE.md`):
+//! [`syntax`] (text to AST) → [`resolve`] (modules loaded, item names bound) → [`check`]
+//! (names in expressions, types, units) → [`lower`] (the verified [`ir`]). [`compile`] chains
+//! them. The library does no printing and no I/O of its own: files named by `use` come
+//! through a [`resolve::FileLoader`].
+
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod ir;
+pub mod lower;
+pub mod resolve;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
+pub mod units;
+
+use diagnostic::Diagnostic;
+use source::SourceMap;
+
+/// The result of compiling one contract: the IR if there were no errors, and every
+/// diagnostic, sorted by position.
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub ir: Option<ir::Contract>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Compiles the contract `text`, named `name` (a path, for messages and relative `use`).
+pub fn compile(name: &str, text: &str, loader: &dyn resolve::FileLoader) -> Compilation {
+    let (program, mut diagnostics) = resolve::load(name, text, loader);
+    let (names, errors) = resolve::names(&program);
+    diagnostics.extend(errors);
+    let (checked, errors) = check::check(&program, &names);
+    diagnostics.extend(errors);
+    diagnostic::sort(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(|d| d.is_error());
+    let sources: Vec<String> = program.sources.files().map(|(_, f)| f.name.clone()).collect();
+    let ir = if has_errors { None } else { lower::lower(checked, sources) };
+    if let Some(contract) = &ir {
+        for problem in lower::verify(contract) {
+            let file = program.modules[0].file;
+            diagnostics.push(Diagnostic::bug(format!("the IR failed verification: {problem}"), source::Span::new(file, 0, 0)));
+        }
+    }
+    let ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };
+    Compilation { sources: program.sources, ir, diagnostics }
+}

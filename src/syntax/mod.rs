@@ -1,0 +1,142 @@
+//! Parsing: source text to the untyped syntax tree ([`ast::Module`]).
+//!
+//! pest is confined to this module: the grammar binding, one converter per rule, and the
+//! translation of pest's errors into words a contract lawyer would use. Parsing never fails
+//! outright: a file with errors yields the items that did parse, plus one diagnostic per
+//! broken item, so the checker and the language server still see the rest of the file.
+
+pub mod ast;
+mod convert;
+mod expected;
+
+use crate::diagnostic::{Diagnostic, E_SYNTAX};
+use crate::source::{FileId, Span};
+use pest::Parser;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/payable.pest"]
+struct PayableParser;
+
+/// Parses one file. Always returns a module (possibly partial) and the syntax errors found.
+pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    pest::set_error_detail(true);
+    match PayableParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let file_pair = pairs.next().expect("the file rule always produces one pair");
+            convert::module(file, file_pair, 0)
+        }
+        Err(_) => parse_item_by_item(file, text),
+    }
+}
+
+/// Recovery: cut the file at the start of each top-level item (a keyword at the start of a
+/// line) and parse each piece alone, so one broken item costs one diagnostic, not the file.
+fn parse_item_by_item(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    let starts = item_starts(text);
+    let mut module = ast::Module::default();
+    let mut diagnostics = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let piece = &text[start..end];
+        match PayableParser::parse(Rule::file, piece) {
+            Ok(mut pairs) => {
+                let pair = pairs.next().expect("the file rule always produces one pair");
+                let (part, errors) = convert::module(file, pair, start);
+                module.items.extend(part.items);
+                diagnostics.extend(errors);
+            }
+            Err(error) => diagnostics.push(syntax_error(file, text, start, &error)),
+        }
+    }
+    (module, diagnostics)
+}
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "use",
+    "contract",
+    "enum",
+    "unit",
+    "bands",
+    "participant",
+    "event",
+    "activity",
+    "let",
+    "outcome",
+    "cohort",
+    "pay",
+    "test",
+];
+
+/// Byte offsets where a top-level item may start: the first line, and every line that starts
+/// (in column one) with an item keyword or a doc comment preceding one.
+fn item_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    let mut pending_docs: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let first_word: String =
+            line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if line.starts_with("///") {
+            pending_docs.get_or_insert(offset);
+        } else if ITEM_KEYWORDS.contains(&first_word.as_str()) {
+            let start = pending_docs.take().unwrap_or(offset);
+            if start != 0 {
+                starts.push(start);
+            }
+        } else if !line.trim().is_empty() {
+            pending_docs = None;
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let position = match error.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let offset = base + position;
+    let found = found_at(text, offset);
+    let expected = expected::describe(error);
+    let span = Span::new(file, offset, offset + found.len().max(if offset < text.len() { 1 } else { 0 }));
+    let found_text = if found.is_empty() {
+        if offset >= text.len() { "the end of the file".to_string() } else { "this".to_string() }
+    } else {
+        format!("`{found}`")
+    };
+    let mut diagnostic = Diagnostic::error(E_SYNTAX, format!("expected {expected}, found {found_text}"))
+        .at(span, format!("expected {expected} here"));
+    let rest_of_line = text[offset.min(text.len())..].lines().next().unwrap_or("");
+    if let Some(help) = expected::help_for(&found, rest_of_line) {
+        diagnostic = diagnostic.help(help);
+    }
+    diagnostic
+}
+
+/// The token at an offset, for "found `...`": a word, a number, or one character.
+fn found_at(text: &str, offset: usize) -> String {
+    let rest = &text[offset.min(text.len())..];
+    let mut chars = rest.chars();
+    match chars.next() {
+        None => String::new(),
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.' || *c == '-')
+            .collect(),
+        Some('\n') | Some('\r') => String::new(),
+        Some(c) => c.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_finds_item_starts_and_keeps_doc_comments_with_their_item() {
+        let text = "enum A { x }\n/// doc\noutcome o {\n}\n  let inner = 1\nlet y = 2\n";
+        let starts = item_starts(text);
+        assert_eq!(starts, vec![0, 13, text.find("let y").unwrap()]);
+    }
+}

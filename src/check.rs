@@ -243,7 +243,13 @@ impl<'a> Checker<'a> {
 
     fn ir_span(&self, span: Span) -> ir::Span {
         let (line, column) = self.program.sources.get(span.file).line_col(span.start as usize);
-        ir::Span { file: span.file.0, start: span.start, end: span.end, line: line as u32, column: column as u32 }
+        ir::Span {
+            file: span.file.0,
+            start: span.start,
+            end: span.end,
+            line: line as u32,
+            column: column as u32,
+        }
     }
 
     fn items(&self, module: usize) -> &'a [ast::Item] {
@@ -294,7 +300,9 @@ impl<'a> Checker<'a> {
                         .clauses
                         .iter()
                         .filter_map(|c| match &c.kind {
-                            ast::OutcomeClauseKind::Requires(list) => Some(list.iter().map(|i| i.name.clone())),
+                            ast::OutcomeClauseKind::Requires(list) => {
+                                Some(list.iter().map(|i| i.name.clone()))
+                            }
                             _ => None,
                         })
                         .flatten()
@@ -344,7 +352,13 @@ impl<'a> Checker<'a> {
         }
         let name = self.qualified(m, &e.name.name);
         self.enums.insert(name.clone(), EnumInfo { cases: cases.clone(), span: e.name.span, bands_of: None });
-        self.out.enums.push(ir::Enum { name, cases, bands: None, docs: item.docs.clone(), span: self.ir_span(item.span) });
+        self.out.enums.push(ir::Enum {
+            name,
+            cases,
+            bands: None,
+            docs: item.docs.clone(),
+            span: self.ir_span(item.span),
+        });
     }
 
     fn bands_decl(&mut self, m: usize, item: &ast::Item, b: &ast::BandsDecl) {
@@ -361,22 +375,31 @@ impl<'a> Checker<'a> {
             if let (Some(from), Some(to)) = (band.from, band.to) {
                 if from >= to {
                     self.error(
-                        Diagnostic::error(E_BANDS, format!("band `{}` is empty: {from} is not below {to}", band.name.name))
-                            .at(band.span, "the lower bound must be below the upper bound")
-                            .note("a band includes its lower bound and excludes its upper bound"),
+                        Diagnostic::error(
+                            E_BANDS,
+                            format!("band `{}` is empty: {from} is not below {to}", band.name.name),
+                        )
+                        .at(band.span, "the lower bound must be below the upper bound")
+                        .note("a band includes its lower bound and excludes its upper bound"),
                     );
                 }
             }
             if band.from.is_none() && i > 0 {
                 self.error(
-                    Diagnostic::error(E_BANDS, format!("band `{}` has no lower bound but is not the first", band.name.name))
-                        .at(band.span, "only the first band can be `below` a value"),
+                    Diagnostic::error(
+                        E_BANDS,
+                        format!("band `{}` has no lower bound but is not the first", band.name.name),
+                    )
+                    .at(band.span, "only the first band can be `below` a value"),
                 );
             }
             if band.to.is_none() && i + 1 < b.bands.len() {
                 self.error(
-                    Diagnostic::error(E_BANDS, format!("band `{}` has no upper bound but is not the last", band.name.name))
-                        .at(band.span, "only the last band can be open-ended"),
+                    Diagnostic::error(
+                        E_BANDS,
+                        format!("band `{}` has no upper bound but is not the last", band.name.name),
+                    )
+                    .at(band.span, "only the last band can be open-ended"),
                 );
             }
             if let Some(prev) = previous {
@@ -402,7 +425,10 @@ impl<'a> Checker<'a> {
         }
         let name = self.qualified(m, &b.name.name);
         let cases: Vec<String> = b.bands.iter().map(|x| x.name.name.clone()).collect();
-        self.enums.insert(name.clone(), EnumInfo { cases: cases.clone(), span: b.name.span, bands_of: Some(of.clone()) });
+        self.enums.insert(
+            name.clone(),
+            EnumInfo { cases: cases.clone(), span: b.name.span, bands_of: Some(of.clone()) },
+        );
         self.out.enums.push(ir::Enum {
             name,
             cases,
@@ -505,8 +531,9 @@ impl<'a> Checker<'a> {
         match d.text.parse::<Date>() {
             Ok(date) => Some(date),
             Err(_) => {
-                let mut diag = Diagnostic::error(E_BAD_DATE, format!("{} is not a date in the calendar", d.text))
-                    .at(d.span, "this day does not exist");
+                let mut diag =
+                    Diagnostic::error(E_BAD_DATE, format!("{} is not a date in the calendar", d.text))
+                        .at(d.span, "this day does not exist");
                 if d.text.ends_with("-02-29") {
                     diag = diag.note(format!("{} is not a leap year", &d.text[..4]));
                 }
@@ -521,15 +548,21 @@ impl<'a> Checker<'a> {
             self.items(0).iter().filter(|i| matches!(i.kind, ast::ItemKind::Contract(_))).collect();
         if headers.len() > 1 {
             self.error(
-                Diagnostic::error(E_CONTRACT_HEADER, "a file holds one contract, and this one has two headers")
-                    .at(headers[1].span, "second contract header")
-                    .also(headers[0].span, "first contract header")
-                    .help("put each contract in its own file"),
+                Diagnostic::error(
+                    E_CONTRACT_HEADER,
+                    "a file holds one contract, and this one has two headers",
+                )
+                .at(headers[1].span, "second contract header")
+                .also(headers[0].span, "first contract header")
+                .help("put each contract in its own file"),
             );
         }
         let Some(item) = headers.first() else {
             let is_contract = self.items(0).iter().any(|i| {
-                matches!(i.kind, ast::ItemKind::Outcome(_) | ast::ItemKind::Cohort(_) | ast::ItemKind::Participant(_))
+                matches!(
+                    i.kind,
+                    ast::ItemKind::Outcome(_) | ast::ItemKind::Cohort(_) | ast::ItemKind::Participant(_)
+                )
             });
             if is_contract {
                 let file = self.program.modules[0].file;
@@ -561,8 +594,11 @@ impl<'a> Checker<'a> {
                 if crate::units::is_currency_code(&c.name) {
                     currency = Some(c.name.clone());
                 } else {
-                    let mut d = Diagnostic::error(E_UNKNOWN_UNIT, format!("`{}` is not a currency code payable knows", c.name))
-                        .at(c.span, "expected an ISO 4217 code such as `GBP`");
+                    let mut d = Diagnostic::error(
+                        E_UNKNOWN_UNIT,
+                        format!("`{}` is not a currency code payable knows", c.name),
+                    )
+                    .at(c.span, "expected an ISO 4217 code such as `GBP`");
                     if let Some(s) = suggest(&c.name, crate::units::CURRENCIES.iter().copied()) {
                         d = d.help(format!("did you mean `{s}`?"));
                     }
@@ -585,9 +621,12 @@ impl<'a> Checker<'a> {
                     if let (Some(a), Some(b)) = (self.parse_date(from), self.parse_date(to)) {
                         if a > b {
                             self.error(
-                                Diagnostic::error(E_BAD_PERIOD, "the achievable period ends before it starts")
-                                    .at(to.span, format!("{b} is before {a}"))
-                                    .also(from.span, "the period starts here"),
+                                Diagnostic::error(
+                                    E_BAD_PERIOD,
+                                    "the achievable period ends before it starts",
+                                )
+                                .at(to.span, format!("{b} is before {a}"))
+                                .also(from.span, "the period starts here"),
                             );
                         }
                         achievable = Some((a, b));
@@ -597,7 +636,9 @@ impl<'a> Checker<'a> {
                     claims_close = self.parse_date(d).map(|x| (x, d.span));
                 }
                 ast::ContractEntryKind::TotalCap(q) => total_cap = self.money(q, "the total cap"),
-                ast::ContractEntryKind::ParticipantCap(q) => participant_cap = self.money(q, "the cap per participant"),
+                ast::ContractEntryKind::ParticipantCap(q) => {
+                    participant_cap = self.money(q, "the cap per participant")
+                }
                 ast::ContractEntryKind::Rounding { mode, increment } => {
                     let mode = match mode {
                         ast::RoundingMode::HalfUp => ir::RoundingMode::HalfUp,
@@ -608,8 +649,11 @@ impl<'a> Checker<'a> {
                     if let Some(inc) = self.money(increment, "the rounding increment") {
                         if inc <= Decimal::ZERO {
                             self.error(
-                                Diagnostic::error(E_TYPE_MISMATCH, "payments cannot be rounded to a multiple of zero")
-                                    .at(increment.span, "expected a positive amount such as `0.01 GBP`"),
+                                Diagnostic::error(
+                                    E_TYPE_MISMATCH,
+                                    "payments cannot be rounded to a multiple of zero",
+                                )
+                                .at(increment.span, "expected a positive amount such as `0.01 GBP`"),
                             );
                         }
                         rounding = Some((mode, inc));
@@ -619,9 +663,10 @@ impl<'a> Checker<'a> {
         }
         if let (Some((_, end)), Some((close, close_span))) = (achievable, claims_close) {
             if close < end {
-                let mut d = Diagnostic::error(E_BAD_PERIOD, "claims close before outcomes stop being achievable")
-                    .at(close_span, format!("claims close on {close}"))
-                    .note(format!("outcomes achieved from {close} to {end} could never be claimed"));
+                let mut d =
+                    Diagnostic::error(E_BAD_PERIOD, "claims close before outcomes stop being achievable")
+                        .at(close_span, format!("claims close on {close}"))
+                        .note(format!("outcomes achieved from {close} to {end} could never be claimed"));
                 if let Some(span) = achievable_span {
                     d = d.also(span, format!("outcomes are achievable until {end}"));
                 }
@@ -630,7 +675,11 @@ impl<'a> Checker<'a> {
         }
         let missing: Vec<&str> = [
             ("currency", seen.contains_key("currency"), "currency GBP"),
-            ("achievable period", seen.contains_key("achievable period"), "outcomes achievable from 2025-04-01 to 2028-03-31"),
+            (
+                "achievable period",
+                seen.contains_key("achievable period"),
+                "outcomes achievable from 2025-04-01 to 2028-03-31",
+            ),
             ("claims deadline", seen.contains_key("claims deadline"), "claims close 2028-09-30"),
         ]
         .iter()
@@ -639,12 +688,17 @@ impl<'a> Checker<'a> {
         .collect();
         if !missing.is_empty() {
             self.error(
-                Diagnostic::error(E_CONTRACT_HEADER, "the contract header leaves out what every contract must say")
-                    .at(item.span, "in this header")
-                    .help(format!("add: {}", missing.join("; "))),
+                Diagnostic::error(
+                    E_CONTRACT_HEADER,
+                    "the contract header leaves out what every contract must say",
+                )
+                .at(item.span, "in this header")
+                .help(format!("add: {}", missing.join("; "))),
             );
         }
-        if let (Some(currency), Some(achievable), Some((claims_close, _))) = (currency, achievable, claims_close) {
+        if let (Some(currency), Some(achievable), Some((claims_close, _))) =
+            (currency, achievable, claims_close)
+        {
             self.out.header = Some(Header {
                 name: h.name.clone(),
                 currency,
@@ -676,9 +730,12 @@ impl<'a> Checker<'a> {
                 match &self.currency {
                     Some(c) if *c != code => {
                         self.error(
-                            Diagnostic::error(E_CURRENCY_MISMATCH, format!("{what} is in {code}, but the contract pays in {c}"))
-                                .at(span, format!("an amount in {code}"))
-                                .help(format!("write the amount in {c}: payable never converts currencies")),
+                            Diagnostic::error(
+                                E_CURRENCY_MISMATCH,
+                                format!("{what} is in {code}, but the contract pays in {c}"),
+                            )
+                            .at(span, format!("an amount in {code}"))
+                            .help(format!("write the amount in {c}: payable never converts currencies")),
                         );
                         false
                     }
@@ -721,7 +778,10 @@ impl<'a> Checker<'a> {
             );
         }
         let Some(item) = decls.first() else {
-            let has_outcomes = self.items(0).iter().any(|i| matches!(i.kind, ast::ItemKind::Outcome(_) | ast::ItemKind::Cohort(_)));
+            let has_outcomes = self
+                .items(0)
+                .iter()
+                .any(|i| matches!(i.kind, ast::ItemKind::Outcome(_) | ast::ItemKind::Cohort(_)));
             if has_outcomes {
                 let file = self.program.modules[0].file;
                 self.error(
@@ -742,16 +802,22 @@ impl<'a> Checker<'a> {
         });
     }
 
-    fn fields(&mut self, decls: &[ast::FieldDecl]) -> (BTreeMap<String, FieldInfo>, Vec<String>, Vec<ir::Field>) {
+    fn fields(
+        &mut self,
+        decls: &[ast::FieldDecl],
+    ) -> (BTreeMap<String, FieldInfo>, Vec<String>, Vec<ir::Field>) {
         let mut fields: BTreeMap<String, FieldInfo> = BTreeMap::new();
         let mut order = Vec::new();
         let mut ir_fields = Vec::new();
         for f in decls {
             if let Some(first) = fields.get(&f.name.name) {
                 self.error(
-                    Diagnostic::error(E_DUPLICATE_FIELD, format!("field `{}` is declared twice", f.name.name))
-                        .at(f.name.span, "declared again here")
-                        .also(first.span, "first declared here"),
+                    Diagnostic::error(
+                        E_DUPLICATE_FIELD,
+                        format!("field `{}` is declared twice", f.name.name),
+                    )
+                    .at(f.name.span, "declared again here")
+                    .also(first.span, "first declared here"),
                 );
                 continue;
             }
@@ -790,7 +856,8 @@ impl<'a> Checker<'a> {
                     .note("a record happens on one day (`on`) or over a spell of days (`from` and `to`, both included); an optional `to` means the spell may still be going on")
                     .help("add `on: date` for something that happens on a day, or `from: date` and `to: date?` for a spell"),
             );
-            self.events.insert(e.name.name.clone(), EventInfo { fields, order, span: e.name.span, spell: false });
+            self.events
+                .insert(e.name.name.clone(), EventInfo { fields, order, span: e.name.span, spell: false });
             return;
         };
         self.events.insert(e.name.name.clone(), EventInfo { fields, order, span: e.name.span, spell });
@@ -808,17 +875,27 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ definitions
 
     /// Checks a definition if it has not been checked yet; reports cycles at `used_at`.
-    fn ensure_let(&mut self, m: usize, l: &'a ast::LetDecl, used_at: Option<Span>) -> Option<(Ty, Vec<Ty>, BTreeSet<String>)> {
+    fn ensure_let(
+        &mut self,
+        m: usize,
+        l: &'a ast::LetDecl,
+        used_at: Option<Span>,
+    ) -> Option<(Ty, Vec<Ty>, BTreeSet<String>)> {
         let name = self.qualified(m, &l.name.name);
         match self.lets.get(&name) {
-            Some(LetState::Done { ty, params, events }) => return Some((ty.clone(), params.clone(), events.clone())),
+            Some(LetState::Done { ty, params, events }) => {
+                return Some((ty.clone(), params.clone(), events.clone()));
+            }
             Some(LetState::InProgress) => {
                 let span = used_at.unwrap_or(l.name.span);
                 self.error(
-                    Diagnostic::error(E_LET_CYCLE, format!("`{}` is defined in terms of itself", l.name.name))
-                        .at(span, "this use needs the value being defined")
-                        .also(l.name.span, "defined here")
-                        .help("a definition can only use definitions that do not, in turn, use it"),
+                    Diagnostic::error(
+                        E_LET_CYCLE,
+                        format!("`{}` is defined in terms of itself", l.name.name),
+                    )
+                    .at(span, "this use needs the value being defined")
+                    .also(l.name.span, "defined here")
+                    .help("a definition can only use definitions that do not, in turn, use it"),
                 );
                 return None;
             }
@@ -846,22 +923,32 @@ impl<'a> Checker<'a> {
         }
         if m > 0 && (!events.is_empty() || mentions_participant(&l.body)) {
             self.error(
-                Diagnostic::error(E_NOT_IN_MODULE, format!("`{}` reads participant or event data inside a module", l.name.name))
-                    .at(l.body.span, "modules cannot read a contract's data")
-                    .help("make it a function and pass the values in: `let f(born: date) = ...`"),
+                Diagnostic::error(
+                    E_NOT_IN_MODULE,
+                    format!("`{}` reads participant or event data inside a module", l.name.name),
+                )
+                .at(l.body.span, "modules cannot read a contract's data")
+                .help("make it a function and pass the values in: `let f(born: date) = ...`"),
             );
         }
         if events.len() > 1 {
             self.error(
-                Diagnostic::error(E_AMBIGUOUS_EVENT, format!("`{}` mixes fields of several events", l.name.name))
-                    .at(l.body.span, format!("reads {}", list_names(&events)))
-                    .note("a value about one record can only read that record's fields")
-                    .help("split it into one definition per event"),
+                Diagnostic::error(
+                    E_AMBIGUOUS_EVENT,
+                    format!("`{}` mixes fields of several events", l.name.name),
+                )
+                .at(l.body.span, format!("reads {}", list_names(&events)))
+                .note("a value about one record can only read that record's fields")
+                .help("split it into one definition per event"),
             );
         }
         let params_ty: Vec<Ty> = params.iter().map(|(_, t)| t.clone()).collect();
-        self.lets.insert(name.clone(), LetState::Done { ty: ty.clone(), params: params_ty.clone(), events: events.clone() });
-        let item = self.items(m).iter().find(|i| matches!(&i.kind, ast::ItemKind::Let(x) if std::ptr::eq(x, l)));
+        self.lets.insert(
+            name.clone(),
+            LetState::Done { ty: ty.clone(), params: params_ty.clone(), events: events.clone() },
+        );
+        let item =
+            self.items(m).iter().find(|i| matches!(&i.kind, ast::ItemKind::Let(x) if std::ptr::eq(x, l)));
         let (docs, span) = item.map(|i| (i.docs.clone(), i.span)).unwrap_or((Vec::new(), l.name.span));
         self.out.definitions.push(ir::Definition {
             name,
@@ -904,9 +991,12 @@ impl<'a> Checker<'a> {
 
     fn optional_unhandled(&mut self, span: Span, ty: &Ty) {
         self.error(
-            Diagnostic::error(E_OPTIONAL_UNHANDLED, "this value may be missing, and the contract does not say what that means")
-                .at(span, format!("this is {ty}"))
-                .help("say what a missing value means: `value ?? default`, or test it with `value is present`"),
+            Diagnostic::error(
+                E_OPTIONAL_UNHANDLED,
+                "this value may be missing, and the contract does not say what that means",
+            )
+            .at(span, format!("this is {ty}"))
+            .help("say what a missing value means: `value ?? default`, or test it with `value is present`"),
         );
     }
 
@@ -931,7 +1021,8 @@ impl<'a> Checker<'a> {
                 let ir = match &ty {
                     Ty::Int => ir::Expr::Int { value: decimal_to_i64(q.value) },
                     Ty::Quantity(d) => {
-                        let factor = q.unit.as_ref().and_then(|u| self.units_factor(u)).unwrap_or(Decimal::ONE);
+                        let factor =
+                            q.unit.as_ref().and_then(|u| self.units_factor(u)).unwrap_or(Decimal::ONE);
                         ir::Expr::Quantity { value: (q.value * factor).normalize(), unit: d.canonical_unit() }
                     }
                     _ => ir::Expr::Decimal { value: q.value.normalize() },
@@ -993,9 +1084,12 @@ impl<'a> Checker<'a> {
                     Ty::Error => Ty::Error,
                     other => {
                         self.error(
-                            Diagnostic::error(E_TYPE_MISMATCH, "`??` gives a value for when one is missing, but this one never is")
-                                .at(value.span, format!("this is {other}, always present"))
-                                .help("remove `?? ...`"),
+                            Diagnostic::error(
+                                E_TYPE_MISMATCH,
+                                "`??` gives a value for when one is missing, but this one never is",
+                            )
+                            .at(value.span, format!("this is {other}, always present"))
+                            .help("remove `?? ...`"),
                         );
                         other
                     }
@@ -1029,7 +1123,12 @@ impl<'a> Checker<'a> {
                 } else if self.assignable(&tt, &ot) {
                     ot
                 } else {
-                    self.mismatch(otherwise.span, &tt, &ot, "the `else` branch (it must match the `then` branch)");
+                    self.mismatch(
+                        otherwise.span,
+                        &tt,
+                        &ot,
+                        "the `else` branch (it must match the `then` branch)",
+                    );
                     Ty::Error
                 };
                 (ty, ir::Expr::If { condition: Box::new(cx), then: Box::new(tx), otherwise: Box::new(ox) })
@@ -1091,8 +1190,11 @@ impl<'a> Checker<'a> {
         let ordered = matches!(op, ast::CmpOp::Lt | ast::CmpOp::Le | ast::CmpOp::Gt | ast::CmpOp::Ge);
         if ordered && matches!(lt, Ty::Bool | Ty::Text | Ty::Enum(_) | Ty::Event(_)) {
             self.error(
-                Diagnostic::error(E_TYPE_MISMATCH, format!("`{}` needs values with an order, and {lt} has none", op.symbol()))
-                    .at(le.span.to(re.span), "only `==` and `!=` apply here"),
+                Diagnostic::error(
+                    E_TYPE_MISMATCH,
+                    format!("`{}` needs values with an order, and {lt} has none", op.symbol()),
+                )
+                .at(le.span.to(re.span), "only `==` and `!=` apply here"),
             );
         }
         // A bound that can never be met is almost always a typo in the contract.
@@ -1107,19 +1209,46 @@ impl<'a> Checker<'a> {
                     };
                     let always = !never;
                     self.error(
-                        Diagnostic::error(E_OUT_OF_RANGE, format!("{} is outside the range {lo}..{hi} of this value", q.value))
-                            .at(literal.span, format!("values run from {lo} to {hi}"))
-                            .note(if always { "so this comparison is always true" } else { "so this comparison is never true" })
-                            .help(format!("use a value from {lo} to {hi}, or correct the declared range")),
+                        Diagnostic::error(
+                            E_OUT_OF_RANGE,
+                            format!("{} is outside the range {lo}..{hi} of this value", q.value),
+                        )
+                        .at(literal.span, format!("values run from {lo} to {hi}"))
+                        .note(if always {
+                            "so this comparison is always true"
+                        } else {
+                            "so this comparison is never true"
+                        })
+                        .help(format!("use a value from {lo} to {hi}, or correct the declared range")),
                     );
                 }
             }
         }
     }
 
-    fn binary(&mut self, scope: &Scope, op: ast::BinaryOp, lhs: &ast::Expr, rhs: &ast::Expr, span: Span) -> (Ty, ir::Expr) {
+    fn binary(
+        &mut self,
+        scope: &Scope,
+        op: ast::BinaryOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> (Ty, ir::Expr) {
+        let text = self.program.sources.get(span.file).slice(span);
+        if op == ast::BinaryOp::Div && looks_like_slashed_date(text) {
+            self.error(
+                Diagnostic::error(E_BAD_DATE, format!("`{text}` reads as a division, not a date"))
+                    .at(span, "this divides three numbers")
+                    .help("write dates as year-month-day, e.g. `2016-03-15`: day and month order differ between countries"),
+            );
+            return (Ty::Error, ir::Expr::Bool { value: false });
+        }
         let (lt, lx) = self.expr(scope, lhs, None);
-        let (rt, rx) = self.expr(scope, rhs, if matches!(op, ast::BinaryOp::And | ast::BinaryOp::Or) { Some(&Ty::Bool) } else { None });
+        let (rt, rx) = self.expr(
+            scope,
+            rhs,
+            if matches!(op, ast::BinaryOp::And | ast::BinaryOp::Or) { Some(&Ty::Bool) } else { None },
+        );
         let operator = match op {
             ast::BinaryOp::And | ast::BinaryOp::Or => {
                 self.expect(lhs.span, &Ty::Bool, &lt, "`and`/`or`");
@@ -1152,7 +1281,13 @@ impl<'a> Checker<'a> {
         (ty, ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) })
     }
 
-    fn arithmetic(&mut self, op: ast::BinaryOp, (le, lt): (&ast::Expr, &Ty), (re, rt): (&ast::Expr, &Ty), span: Span) -> Ty {
+    fn arithmetic(
+        &mut self,
+        op: ast::BinaryOp,
+        (le, lt): (&ast::Expr, &Ty),
+        (re, rt): (&ast::Expr, &Ty),
+        span: Span,
+    ) -> Ty {
         use ast::BinaryOp::*;
         if matches!(lt, Ty::Error) || matches!(rt, Ty::Error) {
             return Ty::Error;
@@ -1171,9 +1306,16 @@ impl<'a> Checker<'a> {
             (Add | Sub, Ty::Quantity(a), Ty::Quantity(b)) if a == b => Some(Ty::Quantity(a.clone())),
             (Add | Sub, Ty::Quantity(a), Ty::Quantity(b)) => {
                 let (code, help) = unit_mismatch_help(a, b);
-                let mut d = Diagnostic::error(code, format!("cannot {} {b} {} {a}", if op == Add { "add" } else { "subtract" }, if op == Add { "to" } else { "from" }))
-                    .at(re.span, format!("this is {b}"))
-                    .also(le.span, format!("this is {a}"));
+                let mut d = Diagnostic::error(
+                    code,
+                    format!(
+                        "cannot {} {b} {} {a}",
+                        if op == Add { "add" } else { "subtract" },
+                        if op == Add { "to" } else { "from" }
+                    ),
+                )
+                .at(re.span, format!("this is {b}"))
+                .also(le.span, format!("this is {a}"));
                 if let Some(h) = help {
                     d = d.help(h);
                 }
@@ -1190,10 +1332,18 @@ impl<'a> Checker<'a> {
                     _ => "n".to_string(),
                 };
                 self.error(
-                    Diagnostic::error(E_DATE_PLUS_NUMBER, format!("cannot {} a bare number and a date", if op == Add { "add" } else { "subtract" }))
-                        .at(number.span, "a number of what?")
-                        .note("days, weeks, months and years are different lengths of calendar time")
-                        .help(format!("say which: `{shown} days`, `{shown} weeks`, `{shown} months` or `{shown} years`")),
+                    Diagnostic::error(
+                        E_DATE_PLUS_NUMBER,
+                        format!(
+                            "cannot {} a bare number and a date",
+                            if op == Add { "add" } else { "subtract" }
+                        ),
+                    )
+                    .at(number.span, "a number of what?")
+                    .note("days, weeks, months and years are different lengths of calendar time")
+                    .help(format!(
+                        "say which: `{shown} days`, `{shown} weeks`, `{shown} months` or `{shown} years`"
+                    )),
                 );
                 return Ty::Error;
             }
@@ -1243,14 +1393,23 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn path(&mut self, scope: &Scope, path: &[ast::Ident], span: Span, expected: Option<&Ty>) -> (Ty, ir::Expr) {
+    fn path(
+        &mut self,
+        scope: &Scope,
+        path: &[ast::Ident],
+        span: Span,
+        expected: Option<&Ty>,
+    ) -> (Ty, ir::Expr) {
         let first = &path[0];
         let rest = &path[1..];
         let error = (Ty::Error, ir::Expr::Bool { value: false });
         // Parameters shadow everything.
         if let Some((_, ty)) = scope.params.iter().find(|(n, _)| *n == first.name) {
             if !rest.is_empty() {
-                self.error(Diagnostic::error(E_UNKNOWN_FIELD, format!("`{}` has no fields", first.name)).at(rest[0].span, "not a field"));
+                self.error(
+                    Diagnostic::error(E_UNKNOWN_FIELD, format!("`{}` has no fields", first.name))
+                        .at(rest[0].span, "not a field"),
+                );
                 return error;
             }
             return (ty.clone(), ir::Expr::Param { name: first.name.clone() });
@@ -1268,10 +1427,16 @@ impl<'a> Checker<'a> {
             };
             let Some(fields) = &self.participant else { return error };
             match fields.get(&field.name) {
-                Some(info) => return (info.ty.clone(), ir::Expr::ParticipantField { field: field.name.clone() }),
+                Some(info) => {
+                    return (info.ty.clone(), ir::Expr::ParticipantField { field: field.name.clone() });
+                }
                 None => {
                     let candidates: Vec<String> = self.participant_order.clone();
-                    let span_decl = self.items(0).iter().find(|i| matches!(i.kind, ast::ItemKind::Participant(_))).map(|i| i.span);
+                    let span_decl = self
+                        .items(0)
+                        .iter()
+                        .find(|i| matches!(i.kind, ast::ItemKind::Participant(_)))
+                        .map(|i| i.span);
                     self.unknown_field("participants", field, &candidates, span_decl);
                     return error;
                 }
@@ -1293,7 +1458,12 @@ impl<'a> Checker<'a> {
                     );
                 }
                 None => {
-                    self.unknown_field(&format!("`{}` records", first.name), field, &event.order, Some(event.span));
+                    self.unknown_field(
+                        &format!("`{}` records", first.name),
+                        field,
+                        &event.order,
+                        Some(event.span),
+                    );
                     return error;
                 }
             }
@@ -1304,9 +1474,15 @@ impl<'a> Checker<'a> {
                 let allowed = scope.requires.as_ref().is_some_and(|r| r.contains(&first.name));
                 if !allowed {
                     self.error(
-                        Diagnostic::error(E_UNREQUIRED_OUTCOME, format!("this reads the date `{}` was achieved, but does not require it", first.name))
-                            .at(span, "this date exists only once that outcome is achieved")
-                            .help(format!("add `requires {}` to this outcome", first.name)),
+                        Diagnostic::error(
+                            E_UNREQUIRED_OUTCOME,
+                            format!(
+                                "this reads the date `{}` was achieved, but does not require it",
+                                first.name
+                            ),
+                        )
+                        .at(span, "this date exists only once that outcome is achieved")
+                        .help(format!("add `requires {}` to this outcome", first.name)),
                     );
                 }
                 return (Ty::Date, ir::Expr::AchievedOn { outcome: first.name.clone() });
@@ -1325,7 +1501,9 @@ impl<'a> Checker<'a> {
         };
         match self.names.get(module, &name.name) {
             Some((Declared::Let, i, _)) => {
-                let ast::ItemKind::Let(l) = &self.program.modules[module].ast.items[i].kind else { return error };
+                let ast::ItemKind::Let(l) = &self.program.modules[module].ast.items[i].kind else {
+                    return error;
+                };
                 let qualified = self.qualified(module, &l.name.name);
                 if l.params.is_some() {
                     self.error(
@@ -1338,7 +1516,10 @@ impl<'a> Checker<'a> {
                 }
                 let Some((ty, _, events)) = self.ensure_let(module, l, Some(span)) else { return error };
                 if !rest.is_empty() {
-                    self.error(Diagnostic::error(E_UNKNOWN_FIELD, format!("`{}` has no fields", name.name)).at(rest[0].span, "not a field"));
+                    self.error(
+                        Diagnostic::error(E_UNKNOWN_FIELD, format!("`{}` has no fields", name.name))
+                            .at(rest[0].span, "not a field"),
+                    );
                     return error;
                 }
                 self.events_read.extend(events);
@@ -1357,9 +1538,12 @@ impl<'a> Checker<'a> {
             }
             Some((kind, _, decl_span)) if rest.is_empty() || matches!(kind, Declared::Unit) => {
                 self.error(
-                    Diagnostic::error(E_TYPE_MISMATCH, format!("`{}` is {}, not a value", name.name, kind.noun()))
-                        .at(span, "used as a value here")
-                        .also(decl_span, "declared here"),
+                    Diagnostic::error(
+                        E_TYPE_MISMATCH,
+                        format!("`{}` is {}, not a value", name.name, kind.noun()),
+                    )
+                    .at(span, "used as a value here")
+                    .also(decl_span, "declared here"),
                 );
                 return error;
             }
@@ -1375,14 +1559,31 @@ impl<'a> Checker<'a> {
                     return self.enum_case(&enum_name.clone(), name);
                 }
             }
-            let owners: Vec<String> =
-                self.enums.iter().filter(|(_, e)| e.cases.contains(&name.name)).map(|(n, _)| n.clone()).collect();
+            let owners: Vec<String> = self
+                .enums
+                .iter()
+                .filter(|(_, e)| e.cases.contains(&name.name))
+                .map(|(n, _)| n.clone())
+                .collect();
             match owners.len() {
                 1 => return self.enum_case(&owners[0], name),
                 0 => {}
                 _ => {
-                    let mut d = Diagnostic::error(E_AMBIGUOUS_CASE, format!("`{}` is a case of several enums", name.name))
-                        .at(name.span, format!("could be {}", owners.iter().map(|o| format!("`{o}.{}`", name.name)).collect::<Vec<_>>().join(" or ")));
+                    let mut d = Diagnostic::error(
+                        E_AMBIGUOUS_CASE,
+                        format!("`{}` is a case of several enums", name.name),
+                    )
+                    .at(
+                        name.span,
+                        format!(
+                            "could be {}",
+                            owners
+                                .iter()
+                                .map(|o| format!("`{o}.{}`", name.name))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                    );
                     for o in &owners {
                         d = d.also(self.enums[o].span, format!("`{o}` has a case `{}`", name.name));
                     }
@@ -1401,11 +1602,15 @@ impl<'a> Checker<'a> {
         if scope.module == 0 {
             candidates.push("participant".into());
         }
-        let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown name `{}`", first.name)).at(first.span, "not defined here");
+        let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown name `{}`", first.name))
+            .at(first.span, "not defined here");
         if let Some(s) = suggest(&first.name, candidates.iter().map(|s| s.as_str())) {
             d = d.help(format!("did you mean `{s}`?"));
         } else if self.program.modules[scope.module].imports.is_empty() && !rest.is_empty() {
-            d = d.help(format!("to use a module, add `use std.{}` or `use \"{}.pay\"` at the top", first.name, first.name));
+            d = d.help(format!(
+                "to use a module, add `use std.{}` or `use \"{}.pay\"` at the top",
+                first.name, first.name
+            ));
         }
         self.error(d);
         error
@@ -1419,7 +1624,10 @@ impl<'a> Checker<'a> {
         }
         d = match suggest(&field.name, candidates.iter().map(|s| s.as_str())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.note(format!("the fields are: {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))),
+            None => d.note(format!(
+                "the fields are: {}",
+                candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            )),
         };
         self.error(d);
     }
@@ -1427,7 +1635,10 @@ impl<'a> Checker<'a> {
     fn enum_case(&mut self, enum_name: &str, case: &ast::Ident) -> (Ty, ir::Expr) {
         let info = &self.enums[enum_name];
         if info.cases.contains(&case.name) {
-            return (Ty::Enum(enum_name.to_string()), ir::Expr::Case { enum_name: enum_name.to_string(), case: case.name.clone() });
+            return (
+                Ty::Enum(enum_name.to_string()),
+                ir::Expr::Case { enum_name: enum_name.to_string(), case: case.name.clone() },
+            );
         }
         let cases = info.cases.clone();
         let decl = info.span;
@@ -1442,7 +1653,13 @@ impl<'a> Checker<'a> {
         (Ty::Error, ir::Expr::Bool { value: false })
     }
 
-    fn call(&mut self, scope: &Scope, callee: &[ast::Ident], args: &[ast::Expr], span: Span) -> (Ty, ir::Expr) {
+    fn call(
+        &mut self,
+        scope: &Scope,
+        callee: &[ast::Ident],
+        args: &[ast::Expr],
+        span: Span,
+    ) -> (Ty, ir::Expr) {
         let error = (Ty::Error, ir::Expr::Bool { value: false });
         let (module, name) = match callee {
             [m, n] => match self.program.modules[scope.module].imports.get(&m.name) {
@@ -1451,20 +1668,28 @@ impl<'a> Checker<'a> {
                     self.error(
                         Diagnostic::error(E_UNKNOWN_NAME, format!("unknown module `{}`", m.name))
                             .at(m.span, "no module is used under this name")
-                            .help(format!("add `use std.{}` (or `use \"{}.pay\"`) at the top", m.name, m.name)),
+                            .help(format!(
+                                "add `use std.{}` (or `use \"{}.pay\"`) at the top",
+                                m.name, m.name
+                            )),
                     );
                     return error;
                 }
             },
             [n] => (scope.module, n),
             _ => {
-                self.error(Diagnostic::error(E_UNKNOWN_NAME, "cannot call this").at(span, "expected a function name such as `calendar.birthday`"));
+                self.error(
+                    Diagnostic::error(E_UNKNOWN_NAME, "cannot call this")
+                        .at(span, "expected a function name such as `calendar.birthday`"),
+                );
                 return error;
             }
         };
         match self.names.get(module, &name.name) {
             Some((Declared::Let, i, _)) => {
-                let ast::ItemKind::Let(l) = &self.program.modules[module].ast.items[i].kind else { return error };
+                let ast::ItemKind::Let(l) = &self.program.modules[module].ast.items[i].kind else {
+                    return error;
+                };
                 let Some(params) = &l.params else {
                     self.error(
                         Diagnostic::error(E_ARITY, format!("`{}` is a value, not a function", name.name))
@@ -1502,14 +1727,23 @@ impl<'a> Checker<'a> {
                 (Ty::Enum(bands.clone()), ir::Expr::Classify { bands, value: Box::new(x) })
             }
             Some((kind, _, _)) => {
-                self.error(Diagnostic::error(E_TYPE_MISMATCH, format!("`{}` is {}, not a function", name.name, kind.noun())).at(span, "cannot be called"));
+                self.error(
+                    Diagnostic::error(
+                        E_TYPE_MISMATCH,
+                        format!("`{}` is {}, not a function", name.name, kind.noun()),
+                    )
+                    .at(span, "cannot be called"),
+                );
                 error
             }
             None => {
-                let Some((_, arity)) = BUILTINS.iter().find(|(n, _)| *n == name.name && callee.len() == 1) else {
+                let Some((_, arity)) = BUILTINS.iter().find(|(n, _)| *n == name.name && callee.len() == 1)
+                else {
                     let mut candidates: Vec<String> = BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
                     candidates.extend(self.names.modules[module].keys().cloned());
-                    let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown function `{}`", name.name)).at(name.span, "not defined here");
+                    let mut d =
+                        Diagnostic::error(E_UNKNOWN_NAME, format!("unknown function `{}`", name.name))
+                            .at(name.span, "not defined here");
                     if let Some(s) = suggest(&name.name, candidates.iter().map(|s| s.as_str())) {
                         d = d.help(format!("did you mean `{s}`?"));
                     }
@@ -1534,7 +1768,12 @@ impl<'a> Checker<'a> {
     fn arity(&mut self, name: &ast::Ident, expected: usize, found: usize, span: Span, decl: Option<Span>) {
         let mut d = Diagnostic::error(
             E_ARITY,
-            format!("`{}` takes {expected} argument{}, but {found} {} given", name.name, plural(expected), if found == 1 { "was" } else { "were" }),
+            format!(
+                "`{}` takes {expected} argument{}, but {found} {} given",
+                name.name,
+                plural(expected),
+                if found == 1 { "was" } else { "were" }
+            ),
         )
         .at(span, format!("{found} argument{} here", plural(found)));
         if let Some(s) = decl {
@@ -1547,7 +1786,8 @@ impl<'a> Checker<'a> {
         let error = (Ty::Error, ir::Expr::Bool { value: false });
         let Some(event) = self.events.get(&a.event.name).cloned() else {
             let candidates: Vec<String> = self.events.keys().cloned().collect();
-            let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", a.event.name)).at(a.event.span, "not an event declared here");
+            let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", a.event.name))
+                .at(a.event.span, "not an event declared here");
             if let Some(s) = suggest(&a.event.name, candidates.iter().map(|s| s.as_str())) {
                 d = d.help(format!("did you mean `{s}`?"));
             }
@@ -1558,7 +1798,12 @@ impl<'a> Checker<'a> {
             Some(f) => match event.fields.get(&f.name) {
                 Some(info) => Some(info.ty.clone()),
                 None => {
-                    self.unknown_field(&format!("`{}` records", a.event.name), f, &event.order, Some(event.span));
+                    self.unknown_field(
+                        &format!("`{}` records", a.event.name),
+                        f,
+                        &event.order,
+                        Some(event.span),
+                    );
                     return error;
                 }
             },
@@ -1567,10 +1812,14 @@ impl<'a> Checker<'a> {
         let ty = match (a.function, &field_ty) {
             (ast::AggregateFn::Count, _) => Ty::Int,
             (_, None) => {
-                self.error(
-                    Diagnostic::error(E_TYPE_MISMATCH, "this needs a field to add up or compare")
-                        .at(span, format!("expected a field, such as `{}.{}`", a.event.name, event.order.last().cloned().unwrap_or_default())),
-                );
+                self.error(Diagnostic::error(E_TYPE_MISMATCH, "this needs a field to add up or compare").at(
+                    span,
+                    format!(
+                        "expected a field, such as `{}.{}`",
+                        a.event.name,
+                        event.order.last().cloned().unwrap_or_default()
+                    ),
+                ));
                 return error;
             }
             (_, Some(Ty::Optional(_))) => {
@@ -1602,9 +1851,18 @@ impl<'a> Checker<'a> {
         let filter_events = std::mem::replace(&mut self.events_read, saved);
         if let Some(other) = filter_events.iter().find(|e| **e != a.event.name) {
             self.error(
-                Diagnostic::error(E_AMBIGUOUS_EVENT, format!("this filter on `{}` records reads `{other}`", a.event.name))
-                    .at(a.filter.as_ref().map(|f| f.span).unwrap_or(span), format!("reads {}", list_names(&filter_events)))
-                    .help(format!("a filter can only read the fields of the records it filters: `{}`", a.event.name)),
+                Diagnostic::error(
+                    E_AMBIGUOUS_EVENT,
+                    format!("this filter on `{}` records reads `{other}`", a.event.name),
+                )
+                .at(
+                    a.filter.as_ref().map(|f| f.span).unwrap_or(span),
+                    format!("reads {}", list_names(&filter_events)),
+                )
+                .help(format!(
+                    "a filter can only read the fields of the records it filters: `{}`",
+                    a.event.name
+                )),
             );
         }
         let window = match &a.window {
@@ -1642,7 +1900,13 @@ impl<'a> Checker<'a> {
     }
 
     /// A participant-level value: one per participant, reading no event record directly.
-    fn participant_value(&mut self, scope: &Scope, e: &ast::Expr, expected: Option<&Ty>, what: &str) -> (Ty, ir::Expr) {
+    fn participant_value(
+        &mut self,
+        scope: &Scope,
+        e: &ast::Expr,
+        expected: Option<&Ty>,
+        what: &str,
+    ) -> (Ty, ir::Expr) {
         let saved = std::mem::take(&mut self.events_read);
         let (ty, x) = self.expr(scope, e, expected);
         let read = std::mem::replace(&mut self.events_read, saved);
@@ -1686,8 +1950,11 @@ impl<'a> Checker<'a> {
                 None
             }
             (t, _) => {
-                let mut d = Diagnostic::error(E_TYPE_MISMATCH, format!("{what} must be a length of calendar time, not {t}"))
-                    .at(e.span, "expected a duration such as `26 months`, `13 weeks` or `90 days`");
+                let mut d = Diagnostic::error(
+                    E_TYPE_MISMATCH,
+                    format!("{what} must be a length of calendar time, not {t}"),
+                )
+                .at(e.span, "expected a duration such as `26 months`, `13 weeks` or `90 days`");
                 if t.is_numeric() {
                     d = d.help("give the number its unit: `days`, `weeks`, `months` or `years`");
                 }
@@ -1707,7 +1974,11 @@ impl<'a> Checker<'a> {
                     .duration(&inner, length, "a window's length")
                     .map(|(q, _)| q)
                     .unwrap_or(ir::Quantity { value: Decimal::ZERO, unit: "day".into() });
-                ir::Window { start: ir::Anchor { date, starts: starts(*anchor) }, end: ir::WindowEnd::Length { length }, span }
+                ir::Window {
+                    start: ir::Anchor { date, starts: starts(*anchor) },
+                    end: ir::WindowEnd::Length { length },
+                    span,
+                }
             }
             ast::WindowKind::Between { from, to } => {
                 let start = self.anchor_date(&inner, from);
@@ -1729,7 +2000,11 @@ impl<'a> Checker<'a> {
             }
             ast::WindowKind::After(anchor) => {
                 let date = self.anchor_date(&inner, anchor);
-                ir::Window { start: ir::Anchor { date, starts: ir::AnchorStart::DayAfter }, end: ir::WindowEnd::AchievableEnd, span }
+                ir::Window {
+                    start: ir::Anchor { date, starts: ir::AnchorStart::DayAfter },
+                    end: ir::WindowEnd::AchievableEnd,
+                    span,
+                }
             }
         }
     }
@@ -1749,9 +2024,15 @@ impl<'a> Checker<'a> {
             self.expect(f.predicate.span, &Ty::Bool, &ty, "the `where` condition");
             if let Some(other) = read.iter().find(|e| **e != named.name) {
                 self.error(
-                    Diagnostic::error(E_AMBIGUOUS_EVENT, format!("this condition on `{}` records reads `{other}`", named.name))
-                        .at(f.predicate.span, format!("reads {}", list_names(&read)))
-                        .help(format!("a condition on one record can only read that record's fields: `{}.…`", named.name)),
+                    Diagnostic::error(
+                        E_AMBIGUOUS_EVENT,
+                        format!("this condition on `{}` records reads `{other}`", named.name),
+                    )
+                    .at(f.predicate.span, format!("reads {}", list_names(&read)))
+                    .help(format!(
+                        "a condition on one record can only read that record's fields: `{}.…`",
+                        named.name
+                    )),
                 );
             }
             return Some(ir::EventFilter { event: named.name.clone(), predicate });
@@ -1788,7 +2069,8 @@ impl<'a> Checker<'a> {
 
     fn unknown_event(&mut self, named: &ast::Ident) {
         let candidates: Vec<String> = self.events.keys().cloned().collect();
-        let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", named.name)).at(named.span, "not an event declared here");
+        let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", named.name))
+            .at(named.span, "not an event declared here");
         if let Some(s) = suggest(&named.name, candidates.iter().map(|s| s.as_str())) {
             d = d.help(format!("did you mean `{s}`?"));
         }
@@ -1801,9 +2083,14 @@ impl<'a> Checker<'a> {
             match self.events.get(&n.name) {
                 Some(e) if e.spell => out.push(n.name.clone()),
                 Some(_) => self.error(
-                    Diagnostic::error(E_EVENT_WITHOUT_DATE, format!("`{}` records are single days, not spells of time to leave out", n.name))
-                        .at(n.span, "expected an event with `from` and `to`")
-                        .help("days can be excluded only when they are covered by spells, such as time in custody"),
+                    Diagnostic::error(
+                        E_EVENT_WITHOUT_DATE,
+                        format!("`{}` records are single days, not spells of time to leave out", n.name),
+                    )
+                    .at(n.span, "expected an event with `from` and `to`")
+                    .help(
+                        "days can be excluded only when they are covered by spells, such as time in custody",
+                    ),
                 ),
                 None => self.unknown_event(n),
             }
@@ -1815,19 +2102,35 @@ impl<'a> Checker<'a> {
         match c {
             None => ir::Counting { rule: ir::CountingRule::AnyDay, min_days: None, defaulted: true },
             Some(c) => match c.rule {
-                ast::CountingRule::AnyDay => ir::Counting { rule: ir::CountingRule::AnyDay, min_days: None, defaulted: false },
-                ast::CountingRule::EveryDay => ir::Counting { rule: ir::CountingRule::EveryDay, min_days: None, defaulted: false },
+                ast::CountingRule::AnyDay => {
+                    ir::Counting { rule: ir::CountingRule::AnyDay, min_days: None, defaulted: false }
+                }
+                ast::CountingRule::EveryDay => {
+                    ir::Counting { rule: ir::CountingRule::EveryDay, min_days: None, defaulted: false }
+                }
                 ast::CountingRule::AtLeastDays(n) => {
                     let (longest, noun) = match kind {
-                        ast::PeriodKind::CalendarMonths | ast::PeriodKind::AnniversaryMonths => (31, "a month"),
+                        ast::PeriodKind::CalendarMonths | ast::PeriodKind::AnniversaryMonths => {
+                            (31, "a month")
+                        }
                         ast::PeriodKind::CalendarWeeks | ast::PeriodKind::Weeks => (7, "a week"),
                         ast::PeriodKind::Days => (1, "a day"),
                     };
                     if n == 0 || n > longest {
                         self.error(
-                            Diagnostic::error(E_IMPOSSIBLE_COUNT, format!("{noun} has at most {longest} day{}", plural(longest as usize)))
-                                .at(c.span, if n == 0 { "zero days would count every period" } else { "no period can have this many days" })
-                                .help(format!("use a number from 1 to {longest}, or `counting every day`")),
+                            Diagnostic::error(
+                                E_IMPOSSIBLE_COUNT,
+                                format!("{noun} has at most {longest} day{}", plural(longest as usize)),
+                            )
+                            .at(
+                                c.span,
+                                if n == 0 {
+                                    "zero days would count every period"
+                                } else {
+                                    "no period can have this many days"
+                                },
+                            )
+                            .help(format!("use a number from 1 to {longest}, or `counting every day`")),
                         );
                     }
                     ir::Counting { rule: ir::CountingRule::AtLeastDays, min_days: Some(n), defaulted: false }
@@ -1841,11 +2144,16 @@ impl<'a> Checker<'a> {
         let span = self.ir_span(c.span);
         Some(match &c.kind {
             K::And(parts) | K::Or(parts) => {
-                let conditions: Vec<ir::Condition> = parts.iter().filter_map(|p| self.condition(scope, p)).collect();
+                let conditions: Vec<ir::Condition> =
+                    parts.iter().filter_map(|p| self.condition(scope, p)).collect();
                 if conditions.len() != parts.len() {
                     return None;
                 }
-                if matches!(c.kind, K::And(_)) { ir::Condition::All { conditions, span } } else { ir::Condition::Any { conditions, span } }
+                if matches!(c.kind, K::And(_)) {
+                    ir::Condition::All { conditions, span }
+                } else {
+                    ir::Condition::Any { conditions, span }
+                }
             }
             K::Absence { filter, window, excluding } => {
                 let filter = self.filter(scope, filter, false);
@@ -1870,8 +2178,11 @@ impl<'a> Checker<'a> {
                     1 => read.iter().next().cloned(),
                     0 => {
                         self.error(
-                            Diagnostic::error(E_NO_EVENT, "a change is measured between records, and this reads none")
-                                .at(value.span, "expected a field such as `wellbeing_survey.score`"),
+                            Diagnostic::error(
+                                E_NO_EVENT,
+                                "a change is measured between records, and this reads none",
+                            )
+                            .at(value.span, "expected a field such as `wellbeing_survey.score`"),
                         );
                         None
                     }
@@ -1894,9 +2205,19 @@ impl<'a> Checker<'a> {
                             self.unknown_event(name);
                         } else if event.as_deref().is_some_and(|e| e != name.name) {
                             self.error(
-                                Diagnostic::error(E_AMBIGUOUS_EVENT, format!("the baseline is a `{}` record, but the value is read from `{}`", name.name, event.clone().unwrap_or_default()))
-                                    .at(name.span, "a different event")
-                                    .help(format!("measure the change from `the first {}`", event.clone().unwrap_or_default())),
+                                Diagnostic::error(
+                                    E_AMBIGUOUS_EVENT,
+                                    format!(
+                                        "the baseline is a `{}` record, but the value is read from `{}`",
+                                        name.name,
+                                        event.clone().unwrap_or_default()
+                                    ),
+                                )
+                                .at(name.span, "a different event")
+                                .help(format!(
+                                    "measure the change from `the first {}`",
+                                    event.clone().unwrap_or_default()
+                                )),
                             );
                         }
                         ir::Baseline::FirstEvent
@@ -1949,8 +2270,11 @@ impl<'a> Checker<'a> {
                 let filter = self.filter(scope, filter, true);
                 if *periods == 0 {
                     self.error(
-                        Diagnostic::error(E_IMPOSSIBLE_COUNT, "zero consecutive periods is no condition at all")
-                            .at(*periods_span, "expected at least 1"),
+                        Diagnostic::error(
+                            E_IMPOSSIBLE_COUNT,
+                            "zero consecutive periods is no condition at all",
+                        )
+                        .at(*periods_span, "expected at least 1"),
                     );
                 }
                 let window = self.window(scope, window);
@@ -1980,7 +2304,13 @@ impl<'a> Checker<'a> {
                     other => other.map(|(q, _)| q),
                 };
                 let window = self.window(scope, window);
-                ir::Condition::Cumulative { filter: filter?, at_least: at_least?, window, excluding: self.excluding(excluding), span }
+                ir::Condition::Cumulative {
+                    filter: filter?,
+                    at_least: at_least?,
+                    window,
+                    excluding: self.excluding(excluding),
+                    span,
+                }
             }
             K::Occurrence { filter, window } => {
                 let filter = self.filter(scope, filter, false);
@@ -2027,12 +2357,16 @@ impl<'a> Checker<'a> {
                 out.push(r.name.clone());
             } else if self.cohort_outcomes.contains(&r.name) {
                 self.error(
-                    Diagnostic::error(E_OUTCOME_KIND, format!("`{}` is a cohort outcome; {what} names individual outcomes", r.name))
-                        .at(r.span, "a cohort outcome is not achieved by one participant"),
+                    Diagnostic::error(
+                        E_OUTCOME_KIND,
+                        format!("`{}` is a cohort outcome; {what} names individual outcomes", r.name),
+                    )
+                    .at(r.span, "a cohort outcome is not achieved by one participant"),
                 );
             } else {
                 let candidates: Vec<String> = self.individual_outcomes.keys().cloned().collect();
-                let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown outcome `{}`", r.name)).at(r.span, "no outcome has this name");
+                let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown outcome `{}`", r.name))
+                    .at(r.span, "no outcome has this name");
                 if let Some(s) = suggest(&r.name, candidates.iter().map(|s| s.as_str())) {
                     d = d.help(format!("did you mean `{s}`?"));
                 }
@@ -2043,7 +2377,8 @@ impl<'a> Checker<'a> {
     }
 
     fn outcome(&mut self, item: &ast::Item, o: &ast::OutcomeDecl) {
-        let scope = Scope { module: 0, requires: Some(self.requires_closure(&o.name.name)), ..Scope::default() };
+        let scope =
+            Scope { module: 0, requires: Some(self.requires_closure(&o.name.name)), ..Scope::default() };
         let mut condition = None;
         let mut payment = None;
         let mut eligible = None;
@@ -2067,10 +2402,13 @@ impl<'a> Checker<'a> {
             if !key.is_empty() {
                 if let Some(first) = seen.get(key) {
                     self.error(
-                        Diagnostic::error(E_INCOMPLETE_OUTCOME, format!("outcome `{}` gives {key} twice", o.name.name))
-                            .at(clause.span, "given again here")
-                            .also(*first, "first given here")
-                            .help("combine them into one clause (with `and` or `or` for conditions)"),
+                        Diagnostic::error(
+                            E_INCOMPLETE_OUTCOME,
+                            format!("outcome `{}` gives {key} twice", o.name.name),
+                        )
+                        .at(clause.span, "given again here")
+                        .also(*first, "first given here")
+                        .help("combine them into one clause (with `and` or `or` for conditions)"),
                     );
                     continue;
                 }
@@ -2084,7 +2422,9 @@ impl<'a> Checker<'a> {
                     self.expect(e.span, &Ty::Bool, &t, "eligibility");
                     eligible = Some(x);
                 }
-                ast::OutcomeClauseKind::Requires(list) => requires.extend(self.outcome_refs(list, "`requires`")),
+                ast::OutcomeClauseKind::Requires(list) => {
+                    requires.extend(self.outcome_refs(list, "`requires`"))
+                }
                 ast::OutcomeClauseKind::Excludes(list) => {
                     let ir_span = self.ir_span(clause.span);
                     for name in self.outcome_refs(list, "`excludes`") {
@@ -2101,8 +2441,11 @@ impl<'a> Checker<'a> {
                 ast::OutcomeClauseKind::Repeats { times } => {
                     if *times == 0 {
                         self.error(
-                            Diagnostic::error(E_IMPOSSIBLE_COUNT, "an outcome that repeats at most 0 times is never paid")
-                                .at(clause.span, "expected 1 or more"),
+                            Diagnostic::error(
+                                E_IMPOSSIBLE_COUNT,
+                                "an outcome that repeats at most 0 times is never paid",
+                            )
+                            .at(clause.span, "expected 1 or more"),
                         );
                     }
                     repeats = Some(*times);
@@ -2120,8 +2463,11 @@ impl<'a> Checker<'a> {
         ] {
             if !present {
                 self.error(
-                    Diagnostic::error(E_INCOMPLETE_OUTCOME, format!("outcome `{}` does not say {what}", o.name.name))
-                        .at(o.name.span, format!("add `{example}`")),
+                    Diagnostic::error(
+                        E_INCOMPLETE_OUTCOME,
+                        format!("outcome `{}` does not say {what}", o.name.name),
+                    )
+                    .at(o.name.span, format!("add `{example}`")),
                 );
             }
         }
@@ -2167,8 +2513,11 @@ impl<'a> Checker<'a> {
                     Ty::Error => return None,
                     other => {
                         self.error(
-                            Diagnostic::error(E_TYPE_MISMATCH, format!("`pays by` needs a value with named cases, not {other}"))
-                                .at(on.span, "expected an enum or bands, such as `participant.group`"),
+                            Diagnostic::error(
+                                E_TYPE_MISMATCH,
+                                format!("`pays by` needs a value with named cases, not {other}"),
+                            )
+                            .at(on.span, "expected an enum or bands, such as `participant.group`"),
                         );
                         return None;
                     }
@@ -2182,7 +2531,10 @@ impl<'a> Checker<'a> {
                     match &case.case {
                         None => {
                             if otherwise.is_some() {
-                                self.error(Diagnostic::error(E_BAD_CASE, "`otherwise` is given twice").at(case.span, "given again here"));
+                                self.error(
+                                    Diagnostic::error(E_BAD_CASE, "`otherwise` is given twice")
+                                        .at(case.span, "given again here"),
+                                );
                             }
                             otherwise = Some((amount, case.span));
                         }
@@ -2193,9 +2545,12 @@ impl<'a> Checker<'a> {
                             }
                             if let Some(first) = given.get(&c.name) {
                                 self.error(
-                                    Diagnostic::error(E_BAD_CASE, format!("case `{}` is priced twice", c.name))
-                                        .at(c.span, "priced again here")
-                                        .also(*first, "first priced here"),
+                                    Diagnostic::error(
+                                        E_BAD_CASE,
+                                        format!("case `{}` is priced twice", c.name),
+                                    )
+                                    .at(c.span, "priced again here")
+                                    .also(*first, "first priced here"),
                                 );
                                 continue;
                             }
@@ -2204,7 +2559,8 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                let missing: Vec<String> = all_cases.iter().filter(|c| !given.contains_key(*c)).cloned().collect();
+                let missing: Vec<String> =
+                    all_cases.iter().filter(|c| !given.contains_key(*c)).cloned().collect();
                 match (&otherwise, missing.is_empty()) {
                     (None, false) => {
                         let currency = self.currency.clone().unwrap_or_else(|| "GBP".into());
@@ -2217,9 +2573,12 @@ impl<'a> Checker<'a> {
                     }
                     (Some((_, s)), true) => {
                         self.error(
-                            Diagnostic::error(E_BAD_CASE, "`otherwise` can never apply: every case is priced")
-                                .at(*s, "unreachable")
-                                .help("remove it"),
+                            Diagnostic::error(
+                                E_BAD_CASE,
+                                "`otherwise` can never apply: every case is priced",
+                            )
+                            .at(*s, "unreachable")
+                            .help("remove it"),
                         );
                     }
                     _ => {}
@@ -2229,9 +2588,17 @@ impl<'a> Checker<'a> {
                 let mut ordered = Vec::new();
                 for c in &all_cases {
                     if let Some((_, amount, _)) = ir_cases.iter().find(|(n, _, _)| n == c) {
-                        ordered.push(ir::PaymentCase { case: c.clone(), amount: amount.clone(), from_otherwise: false });
+                        ordered.push(ir::PaymentCase {
+                            case: c.clone(),
+                            amount: amount.clone(),
+                            from_otherwise: false,
+                        });
                     } else if let Some((amount, _)) = &otherwise {
-                        ordered.push(ir::PaymentCase { case: c.clone(), amount: amount.clone(), from_otherwise: true });
+                        ordered.push(ir::PaymentCase {
+                            case: c.clone(),
+                            amount: amount.clone(),
+                            from_otherwise: true,
+                        });
                     }
                 }
                 ir::Payment::ByCase { on: on_x, cases: ordered, span: ir_span }
@@ -2239,9 +2606,12 @@ impl<'a> Checker<'a> {
             ast::Pays::Tiers(tiers) => {
                 if !cohort {
                     self.error(
-                        Diagnostic::error(E_OUTCOME_KIND, "tiers pay by how far a cohort's measure goes, so they belong to cohort outcomes")
-                            .at(span, "in an individual outcome")
-                            .help("price an individual outcome with an amount or `pays by`"),
+                        Diagnostic::error(
+                            E_OUTCOME_KIND,
+                            "tiers pay by how far a cohort's measure goes, so they belong to cohort outcomes",
+                        )
+                        .at(span, "in an individual outcome")
+                        .help("price an individual outcome with an amount or `pays by`"),
                     );
                     return None;
                 }
@@ -2255,8 +2625,11 @@ impl<'a> Checker<'a> {
             ast::Pays::PerPoint { rate, above } => {
                 if !cohort {
                     self.error(
-                        Diagnostic::error(E_OUTCOME_KIND, "paying per point above a threshold is for cohort outcomes")
-                            .at(span, "in an individual outcome"),
+                        Diagnostic::error(
+                            E_OUTCOME_KIND,
+                            "paying per point above a threshold is for cohort outcomes",
+                        )
+                        .at(span, "in an individual outcome"),
                     );
                     return None;
                 }
@@ -2282,27 +2655,42 @@ impl<'a> Checker<'a> {
                     members = Some(match m {
                         ast::CohortMembers::All => ir::Expr::Bool { value: true },
                         ast::CohortMembers::Where(e) => {
-                            let (t, x) = self.participant_value(&scope, e, Some(&Ty::Bool), "cohort membership");
+                            let (t, x) =
+                                self.participant_value(&scope, e, Some(&Ty::Bool), "cohort membership");
                             self.expect(e.span, &Ty::Bool, &t, "cohort membership");
                             x
                         }
                         ast::CohortMembers::DateRange { field, from, to } => {
-                            let path = vec![ast::Ident { name: "participant".into(), span: field.span }, field.clone()];
+                            let path = vec![
+                                ast::Ident { name: "participant".into(), span: field.span },
+                                field.clone(),
+                            ];
                             let (t, x) = self.path(&scope, &path, field.span, None);
                             self.expect(field.span, &Ty::Date, &t, "a cohort by dates");
                             let (a, b) = (self.parse_date(from), self.parse_date(to));
                             if let (Some(a), Some(b)) = (a, b) {
                                 if a > b {
                                     self.error(
-                                        Diagnostic::error(E_BAD_PERIOD, "this cohort's dates are in the wrong order")
-                                            .at(to.span, format!("{b} is before {a}")),
+                                        Diagnostic::error(
+                                            E_BAD_PERIOD,
+                                            "this cohort's dates are in the wrong order",
+                                        )
+                                        .at(to.span, format!("{b} is before {a}")),
                                     );
                                 }
                             }
                             ir::Expr::And {
                                 operands: vec![
-                                    ir::Expr::Compare { operator: ir::CmpOp::Ge, lhs: Box::new(x.clone()), rhs: Box::new(ir::Expr::Date { value: from.text.clone() }) },
-                                    ir::Expr::Compare { operator: ir::CmpOp::Le, lhs: Box::new(x), rhs: Box::new(ir::Expr::Date { value: to.text.clone() }) },
+                                    ir::Expr::Compare {
+                                        operator: ir::CmpOp::Ge,
+                                        lhs: Box::new(x.clone()),
+                                        rhs: Box::new(ir::Expr::Date { value: from.text.clone() }),
+                                    },
+                                    ir::Expr::Compare {
+                                        operator: ir::CmpOp::Le,
+                                        lhs: Box::new(x),
+                                        rhs: Box::new(ir::Expr::Date { value: to.text.clone() }),
+                                    },
                                 ],
                             }
                         }
@@ -2316,23 +2704,39 @@ impl<'a> Checker<'a> {
                 ast::CohortClauseKind::Pays(p) => payment = self.payment(&scope, p, clause.span, true),
                 ast::CohortClauseKind::MoneyCap(q) => caps.amount = self.money(q, "the outcome's cap"),
                 ast::CohortClauseKind::VolumeCap { payments } => caps.payments = Some(*payments),
-                ast::CohortClauseKind::ClaimWithin(e) => claim_within = self.duration(&scope, e, "the claim period").map(|(q, _)| q),
+                ast::CohortClauseKind::ClaimWithin(e) => {
+                    claim_within = self.duration(&scope, e, "the claim period").map(|(q, _)| q)
+                }
             }
         }
         let has = |f: fn(&ast::CohortClauseKind) -> bool| c.clauses.iter().any(|x| f(&x.kind));
         for (present, what, example) in [
-            (has(|k| matches!(k, ast::CohortClauseKind::Members(_))), "who is in the cohort", "cohort participants referred from 2025-04-01 to 2025-09-30"),
-            (has(|k| matches!(k, ast::CohortClauseKind::Achieved(_))), "when it is achieved", "achieved when share achieving ... >= 50%"),
+            (
+                has(|k| matches!(k, ast::CohortClauseKind::Members(_))),
+                "who is in the cohort",
+                "cohort participants referred from 2025-04-01 to 2025-09-30",
+            ),
+            (
+                has(|k| matches!(k, ast::CohortClauseKind::Achieved(_))),
+                "when it is achieved",
+                "achieved when share achieving ... >= 50%",
+            ),
             (has(|k| matches!(k, ast::CohortClauseKind::Pays(_))), "what it pays", "pays 75_000 GBP"),
         ] {
             if !present {
                 self.error(
-                    Diagnostic::error(E_INCOMPLETE_OUTCOME, format!("cohort outcome `{}` does not say {what}", c.name.name))
-                        .at(c.name.span, format!("add `{example}`")),
+                    Diagnostic::error(
+                        E_INCOMPLETE_OUTCOME,
+                        format!("cohort outcome `{}` does not say {what}", c.name.name),
+                    )
+                    .at(c.name.span, format!("add `{example}`")),
                 );
             }
         }
-        let (Some(members), Some(measure), Some(target), Some(payment)) = (members, measure, target, payment) else { return };
+        let (Some(members), Some(measure), Some(target), Some(payment)) = (members, measure, target, payment)
+        else {
+            return;
+        };
         self.out.cohort_outcomes.push(ir::CohortOutcome {
             name: c.name.name.clone(),
             title: c.title.clone().unwrap_or_else(|| c.name.name.clone()),
@@ -2358,9 +2762,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn cohort_condition(&mut self, scope: &Scope, c: &ast::CohortCondition) -> (Option<ir::Measure>, Option<ir::CohortTarget>) {
+    fn cohort_condition(
+        &mut self,
+        scope: &Scope,
+        c: &ast::CohortCondition,
+    ) -> (Option<ir::Measure>, Option<ir::CohortTarget>) {
         let measure_of = |c: &ast::CohortCondition| match c {
-            ast::CohortCondition::Threshold { measure, .. } | ast::CohortCondition::AgainstControl { measure, .. } => measure.clone(),
+            ast::CohortCondition::Threshold { measure, .. }
+            | ast::CohortCondition::AgainstControl { measure, .. } => measure.clone(),
         };
         let m = measure_of(c);
         let (measure, mty) = match &m.kind {
@@ -2398,22 +2807,31 @@ impl<'a> Checker<'a> {
             ast::CohortCondition::AgainstControl { effect, direction, significance, .. } => {
                 if effect.value <= Decimal::ZERO || (effect.points && effect.value > Decimal::from(100)) {
                     self.error(
-                        Diagnostic::error(E_BAD_PERCENT, format!("an effect of {} is impossible", effect.value))
-                            .at(effect.span, "expected a difference above zero"),
+                        Diagnostic::error(
+                            E_BAD_PERCENT,
+                            format!("an effect of {} is impossible", effect.value),
+                        )
+                        .at(effect.span, "expected a difference above zero"),
                     );
                 }
                 let significance = significance.as_ref().and_then(|s| {
                     if s.level <= Decimal::ZERO || s.level >= Decimal::from(50) {
                         self.error(
-                            Diagnostic::error(E_BAD_PERCENT, format!("a significance level of {}% makes no sense", s.level))
-                                .at(s.level_span, "expected a level such as `5%` or `10%`")
-                                .note("the level is the chance of paying for a difference that is only noise"),
+                            Diagnostic::error(
+                                E_BAD_PERCENT,
+                                format!("a significance level of {}% makes no sense", s.level),
+                            )
+                            .at(s.level_span, "expected a level such as `5%` or `10%`")
+                            .note("the level is the chance of paying for a difference that is only noise"),
                         );
                     }
                     if !SIGNIFICANCE_TESTS.contains(&s.test.name.as_str()) {
-                        let mut d = Diagnostic::error(E_UNKNOWN_TEST, format!("payable does not know the test `{}`", s.test.name))
-                            .at(s.test.span, "not a test payable can run")
-                            .note(format!("the tests are: {}", SIGNIFICANCE_TESTS.join(", ")));
+                        let mut d = Diagnostic::error(
+                            E_UNKNOWN_TEST,
+                            format!("payable does not know the test `{}`", s.test.name),
+                        )
+                        .at(s.test.span, "not a test payable can run")
+                        .note(format!("the tests are: {}", SIGNIFICANCE_TESTS.join(", ")));
                         if let Some(x) = suggest(&s.test.name, SIGNIFICANCE_TESTS.iter().copied()) {
                             d = d.help(format!("did you mean `{x}`?"));
                         }
@@ -2446,13 +2864,21 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------ tests
 
-    fn record(&mut self, fields: &BTreeMap<String, FieldInfo>, order: &[String], given: &ast::Given, owner: &str) -> Vec<ir::TestValue> {
+    fn record(
+        &mut self,
+        fields: &BTreeMap<String, FieldInfo>,
+        order: &[String],
+        given: &ast::Given,
+        owner: &str,
+    ) -> Vec<ir::TestValue> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
         let scope = Scope::default();
         for f in &given.fields {
             let Some(info) = fields.get(&f.name.name) else {
-                let mut d = Diagnostic::error(E_TEST_RECORD, format!("{owner} have no field `{}`", f.name.name)).at(f.name.span, "unknown field");
+                let mut d =
+                    Diagnostic::error(E_TEST_RECORD, format!("{owner} have no field `{}`", f.name.name))
+                        .at(f.name.span, "unknown field");
                 d = match suggest(&f.name.name, order.iter().map(|s| s.as_str())) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.note(format!("the fields are: {}", order.join(", "))),
@@ -2461,7 +2887,10 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if !seen.insert(f.name.name.clone()) {
-                self.error(Diagnostic::error(E_TEST_RECORD, format!("`{}` is given twice", f.name.name)).at(f.name.span, "given again here"));
+                self.error(
+                    Diagnostic::error(E_TEST_RECORD, format!("`{}` is given twice", f.name.name))
+                        .at(f.name.span, "given again here"),
+                );
                 continue;
             }
             let expected = strip_optional(&info.ty).clone();
@@ -2479,9 +2908,12 @@ impl<'a> Checker<'a> {
                 if let (Ty::Bounded(lo, hi), ir::Expr::Int { value }) = (&expected, &x) {
                     if value < lo || value > hi {
                         self.error(
-                            Diagnostic::error(E_OUT_OF_RANGE, format!("{value} is outside the range {lo}..{hi} of `{}`", f.name.name))
-                                .at(f.value.span, format!("expected a whole number from {lo} to {hi}"))
-                                .also(info.span, "declared here"),
+                            Diagnostic::error(
+                                E_OUT_OF_RANGE,
+                                format!("{value} is outside the range {lo}..{hi} of `{}`", f.name.name),
+                            )
+                            .at(f.value.span, format!("expected a whole number from {lo} to {hi}"))
+                            .also(info.span, "declared here"),
                         );
                     }
                 }
@@ -2494,9 +2926,15 @@ impl<'a> Checker<'a> {
             .collect();
         if !missing.is_empty() {
             self.error(
-                Diagnostic::error(E_TEST_RECORD, format!("this record leaves out {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-                    .at(given.span, "incomplete record")
-                    .help("every field not declared optional (`?`) needs a value"),
+                Diagnostic::error(
+                    E_TEST_RECORD,
+                    format!(
+                        "this record leaves out {}",
+                        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .at(given.span, "incomplete record")
+                .help("every field not declared optional (`?`) needs a value"),
             );
         }
         // Fields in declaration order, whatever order the test wrote them in.
@@ -2514,9 +2952,12 @@ impl<'a> Checker<'a> {
                     participants_given += 1;
                     if participants_given == 2 {
                         self.error(
-                            Diagnostic::error(E_TEST_RECORD, "a test is about one participant, and this one gives two")
-                                .at(g.span, "second participant")
-                                .help("write a test per participant"),
+                            Diagnostic::error(
+                                E_TEST_RECORD,
+                                "a test is about one participant, and this one gives two",
+                            )
+                            .at(g.span, "second participant")
+                            .help("write a test per participant"),
                         );
                     }
                     if let Some(fields) = self.participant.clone() {
@@ -2526,11 +2967,16 @@ impl<'a> Checker<'a> {
                 }
                 Some(name) => match self.events.get(&name.name).cloned() {
                     Some(info) => {
-                        let fields = self.record(&info.fields, &info.order, g, &format!("`{}` records", name.name));
+                        let fields =
+                            self.record(&info.fields, &info.order, g, &format!("`{}` records", name.name));
                         if info.spell {
                             self.spell_order(&fields, g.span);
                         }
-                        events.push(ir::TestEvent { event: name.name.clone(), fields, span: self.ir_span(g.span) });
+                        events.push(ir::TestEvent {
+                            event: name.name.clone(),
+                            fields,
+                            span: self.ir_span(g.span),
+                        });
                     }
                     None => self.unknown_event(name),
                 },
@@ -2576,7 +3022,14 @@ impl<'a> Checker<'a> {
             expects.push(exp);
         }
         let as_of = t.as_of.as_ref().and_then(|d| self.parse_date(d)).map(|d| d.to_string());
-        self.out.tests.push(CheckedTest { name: t.name.clone(), as_of, participant, events, expects, span: self.ir_span(item.span) });
+        self.out.tests.push(CheckedTest {
+            name: t.name.clone(),
+            as_of,
+            participant,
+            events,
+            expects,
+            span: self.ir_span(item.span),
+        });
     }
 
     fn spell_order(&mut self, fields: &[ir::TestValue], span: Span) {
@@ -2589,8 +3042,11 @@ impl<'a> Checker<'a> {
         if let (Some(from), Some(to)) = (get("from"), get("to")) {
             if to < from {
                 self.error(
-                    Diagnostic::error(E_TEST_RECORD, format!("this spell ends ({to}) before it starts ({from})"))
-                        .at(span, "`to` is before `from`"),
+                    Diagnostic::error(
+                        E_TEST_RECORD,
+                        format!("this spell ends ({to}) before it starts ({from})"),
+                    )
+                    .at(span, "`to` is before `from`"),
                 );
             }
         }
@@ -2605,7 +3061,9 @@ fn mentions_participant(e: &ast::Expr) -> bool {
         K::Path(p) => p[0].name == "participant",
         K::Call { args, .. } | K::MinMax { args, .. } => args.iter().any(mentions_participant),
         K::Unary { operand, .. } => mentions_participant(operand),
-        K::Binary { lhs, rhs, .. } | K::Compare { lhs, rhs, .. } => mentions_participant(lhs) || mentions_participant(rhs),
+        K::Binary { lhs, rhs, .. } | K::Compare { lhs, rhs, .. } => {
+            mentions_participant(lhs) || mentions_participant(rhs)
+        }
         K::Coalesce { value, default } => mentions_participant(value) || mentions_participant(default),
         K::Presence { value, .. } => mentions_participant(value),
         K::If { cond, then, otherwise } => {
@@ -2613,6 +3071,16 @@ fn mentions_participant(e: &ast::Expr) -> bool {
         }
         _ => false,
     }
+}
+
+/// `15/03/2016` or `3/15/2016`: numbers that only make sense as a date.
+fn looks_like_slashed_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('/').map(str::trim).collect();
+    parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts[2].len() == 4
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2
 }
 
 fn strip_optional(t: &Ty) -> &Ty {
@@ -2632,7 +3100,10 @@ fn widen(t: Ty) -> Ty {
 
 fn unit_mismatch_help(a: &Dimension, b: &Dimension) -> (Code, Option<String>) {
     if a.is_money() && b.is_money() {
-        return (E_CURRENCY_MISMATCH, Some("payable never converts currencies: write both amounts in the same currency".into()));
+        return (
+            E_CURRENCY_MISMATCH,
+            Some("payable never converts currencies: write both amounts in the same currency".into()),
+        );
     }
     let month = Dimension::of(Base::Month);
     let day = Dimension::of(Base::Day);

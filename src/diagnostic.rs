@@ -224,12 +224,7 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool
         let diagnostic = to_codespan(d);
         // Writing to a Vec cannot fail, and every span came from these sources.
         let _ = if color {
-            term::emit_to_write_style(
-                &mut term::termcolor::Ansi::new(&mut out),
-                &config,
-                &files,
-                &diagnostic,
-            )
+            term::emit_to_write_style(&mut term::termcolor::Ansi::new(&mut out), &config, &files, &diagnostic)
         } else {
             term::emit_to_io_write(&mut out, &config, &files, &diagnostic)
         };

@@ -148,16 +148,25 @@ pub enum Type {
     Bool,
     Int,
     /// A whole number from `min` to `max` inclusive.
-    Bounded { min: i64, max: i64 },
+    Bounded {
+        min: i64,
+        max: i64,
+    },
     Decimal,
     Text,
     Date,
     /// A percentage: `50` means 50%.
     Percent,
     /// A number in a unit; money is a quantity whose unit is a currency.
-    Quantity { unit: String },
-    Enum { name: String },
-    Optional { of: Box<Type> },
+    Quantity {
+        unit: String,
+    },
+    Enum {
+        name: String,
+    },
+    Optional {
+        of: Box<Type>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -437,14 +446,28 @@ pub enum Baseline {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payment {
-    Amount { amount: Expr, span: Span },
+    Amount {
+        amount: Expr,
+        span: Span,
+    },
     /// One amount per case of `on` (every case listed).
-    ByCase { on: Expr, cases: Vec<PaymentCase>, span: Span },
+    ByCase {
+        on: Expr,
+        cases: Vec<PaymentCase>,
+        span: Span,
+    },
     /// The amount of the highest tier whose `from` the measure reaches; nothing below the
     /// first.
-    Tiers { tiers: Vec<Tier>, span: Span },
+    Tiers {
+        tiers: Vec<Tier>,
+        span: Span,
+    },
     /// `rate` for each percentage point (or unit) the measure is above `above`.
-    PerPoint { rate: Quantity, above: Expr, span: Span },
+    PerPoint {
+        rate: Quantity,
+        above: Expr,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -495,7 +518,10 @@ pub enum Measure {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CohortTarget {
-    Threshold { op: CmpOp, value: Expr },
+    Threshold {
+        op: CmpOp,
+        value: Expr,
+    },
     /// The measure differs from the control group's by at least `effect`: percentage points
     /// when `points`, else relative to the control's value.
     AgainstControl {
@@ -595,14 +621,22 @@ pub enum ExpectedStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Expr {
-    Bool { value: bool },
-    Int { value: i64 },
+    Bool {
+        value: bool,
+    },
+    Int {
+        value: i64,
+    },
     Decimal {
         #[schemars(with = "String")]
         value: Decimal,
     },
-    Text { value: String },
-    Date { value: String },
+    Text {
+        value: String,
+    },
+    Date {
+        value: String,
+    },
     /// `50` means 50%.
     Percent {
         #[schemars(with = "String")]
@@ -613,30 +647,76 @@ pub enum Expr {
         value: Decimal,
         unit: String,
     },
-    Case { enum_name: String, case: String },
-    ParticipantField { field: String },
+    Case {
+        enum_name: String,
+        case: String,
+    },
+    ParticipantField {
+        field: String,
+    },
     /// A field of the record under consideration.
-    EventField { event: String, field: String },
-    Param { name: String },
+    EventField {
+        event: String,
+        field: String,
+    },
+    Param {
+        name: String,
+    },
     /// A definition without parameters.
-    Ref { name: String },
-    Call { function: String, args: Vec<Expr> },
+    Ref {
+        name: String,
+    },
+    Call {
+        function: String,
+        args: Vec<Expr>,
+    },
     /// `age`, `start_of_month`, `end_of_month`, `start_of_year`, `min`, `max`.
-    Builtin { function: String, args: Vec<Expr> },
+    Builtin {
+        function: String,
+        args: Vec<Expr>,
+    },
     /// The case of a `bands` enum the value falls in.
-    Classify { bands: String, value: Box<Expr> },
-    Neg { operand: Box<Expr> },
-    Not { operand: Box<Expr> },
+    Classify {
+        bands: String,
+        value: Box<Expr>,
+    },
+    Neg {
+        operand: Box<Expr>,
+    },
+    Not {
+        operand: Box<Expr>,
+    },
     /// Arithmetic. `date + quantity` adds calendar time (months clamp to the month's last
     /// day: 31 January + 1 month is 28 or 29 February); `date - date` is a number of days.
-    Binary { operator: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    And { operands: Vec<Expr> },
-    Or { operands: Vec<Expr> },
-    Compare { operator: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        operator: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    And {
+        operands: Vec<Expr>,
+    },
+    Or {
+        operands: Vec<Expr>,
+    },
+    Compare {
+        operator: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `value` if present, else `default`.
-    Coalesce { value: Box<Expr>, default: Box<Expr> },
-    IsPresent { value: Box<Expr> },
-    If { condition: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Coalesce {
+        value: Box<Expr>,
+        default: Box<Expr>,
+    },
+    IsPresent {
+        value: Box<Expr>,
+    },
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     Aggregate {
         function: AggregateFn,
         event: String,
@@ -646,7 +726,9 @@ pub enum Expr {
         window: Option<Box<Window>>,
     },
     /// The date an outcome (one the current outcome requires) was achieved.
-    AchievedOn { outcome: String },
+    AchievedOn {
+        outcome: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -6,6 +6,8 @@
 //! them. The library does no printing and no I/O of its own: files named by `use` come
 //! through a [`resolve::FileLoader`].
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
@@ -48,7 +50,10 @@ pub fn compile(name: &str, text: &str, loader: &dyn resolve::FileLoader) -> Comp
     if let Some(contract) = &ir {
         for problem in lower::verify(contract) {
             let file = program.modules[0].file;
-            diagnostics.push(Diagnostic::bug(format!("the IR failed verification: {problem}"), source::Span::new(file, 0, 0)));
+            diagnostics.push(Diagnostic::bug(
+                format!("the IR failed verification: {problem}"),
+                source::Span::new(file, 0, 0),
+            ));
         }
     }
     let ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };

@@ -25,9 +25,10 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
     for o in checked.outcomes {
         for (other, span) in &o.excludes {
             let pair: BTreeSet<String> = [o.name.clone(), other.clone()].into();
-            let seen = exclusions
-                .iter()
-                .any(|e| e.rule == ir::ExclusionRule::FirstAchieved && e.outcomes.iter().cloned().collect::<BTreeSet<_>>() == pair);
+            let seen = exclusions.iter().any(|e| {
+                e.rule == ir::ExclusionRule::FirstAchieved
+                    && e.outcomes.iter().cloned().collect::<BTreeSet<_>>() == pair
+            });
             if !seen {
                 exclusions.push(ir::Exclusion {
                     outcomes: pair.into_iter().collect(),
@@ -68,7 +69,10 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
         sources,
         name: header.name,
         currency: header.currency,
-        achievable: ir::DateRange { from: header.achievable.0.to_string(), to: header.achievable.1.to_string() },
+        achievable: ir::DateRange {
+            from: header.achievable.0.to_string(),
+            to: header.achievable.1.to_string(),
+        },
         claims_close,
         rounding: ir::Rounding {
             mode,
@@ -100,7 +104,11 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
 pub fn verify(contract: &ir::Contract) -> Vec<String> {
     let mut problems = Vec::new();
     if contract.ir_version != ir::IR_VERSION {
-        problems.push(format!("IR version {} is not {}, the version this payable reads", contract.ir_version, ir::IR_VERSION));
+        problems.push(format!(
+            "IR version {} is not {}, the version this payable reads",
+            contract.ir_version,
+            ir::IR_VERSION
+        ));
     }
     if contract.hash != contract.content_hash() {
         problems.push("the hash does not match the content: the IR was changed after compiling".to_string());

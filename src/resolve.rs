@@ -95,9 +95,12 @@ fn load_imports(
                 Some(text) => (stdlib::file_name(&module.name), module.name.clone(), text.to_string()),
                 None => {
                     diagnostics.push(
-                        Diagnostic::error(E_MODULE_NOT_FOUND, format!("there is no standard module `{}`", module.name))
-                            .at(module.span, "not in the standard library")
-                            .help(format!("the standard modules are: {}", stdlib::names().join(", "))),
+                        Diagnostic::error(
+                            E_MODULE_NOT_FOUND,
+                            format!("there is no standard module `{}`", module.name),
+                        )
+                        .at(module.span, "not in the standard library")
+                        .help(format!("the standard modules are: {}", stdlib::names().join(", "))),
                     );
                     continue;
                 }
@@ -128,7 +131,10 @@ fn load_imports(
                         diagnostics.push(
                             Diagnostic::error(E_MODULE_NOT_FOUND, format!("cannot read `{path}`"))
                                 .at(*path_span, reason)
-                                .note(format!("paths are relative to the file that uses them: looked for `{}`", resolved.display())),
+                                .note(format!(
+                                    "paths are relative to the file that uses them: looked for `{}`",
+                                    resolved.display()
+                                )),
                         );
                         continue;
                     }
@@ -161,9 +167,21 @@ fn load_imports(
     }
 }
 
+/// The path of a `use`d file: relative to the file that uses it, with `.` and `..` folded
+/// away so that one file always has one name (and a cycle is seen as one).
 fn resolve_path(from: &str, path: &str) -> PathBuf {
     let base = Path::new(from).parent().unwrap_or(Path::new(""));
-    base.join(path)
+    let mut out = PathBuf::new();
+    for part in base.join(path).components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// What a top-level name in one module declares.
@@ -306,7 +324,9 @@ fn visit<'a>(
                     Diagnostic::error(E_REQUIRES_CYCLE, format!("`{}` requires itself", next.name))
                         .at(next.span, "this requirement closes a cycle")
                         .note(format!("the chain is: {}", chain.join(" requires ")))
-                        .help("an outcome can only require outcomes achieved before it: remove one requirement"),
+                        .help(
+                            "an outcome can only require outcomes achieved before it: remove one requirement",
+                        ),
                 );
             }
         } else if edges.contains_key(next.name.as_str()) {

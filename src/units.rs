@@ -180,9 +180,8 @@ impl UnitTable {
 /// ISO 4217 codes in the INDIGO data and in common use. A code not listed here is not taken
 /// as money, so `GPB` is reported as an unknown unit instead of a new currency.
 pub const CURRENCIES: &[&str] = &[
-    "ARS", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "DKK", "EUR", "GBP", "HKD", "ILS",
-    "INR", "JPY", "KES", "KRW", "MXN", "NGN", "NLG", "NOK", "NZD", "PEN", "PKR", "PTE", "SEK",
-    "SGD", "UGX", "USD", "ZAR",
+    "ARS", "AUD", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "DKK", "EUR", "GBP", "HKD", "ILS", "INR", "JPY",
+    "KES", "KRW", "MXN", "NGN", "NLG", "NOK", "NZD", "PEN", "PKR", "PTE", "SEK", "SGD", "UGX", "USD", "ZAR",
 ];
 
 pub fn is_currency_code(word: &str) -> bool {

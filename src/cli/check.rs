@@ -1,6 +1,6 @@
 //! `payable check`: diagnostics for every contract named.
 
-use super::{ColorChoice, Format, EXIT_CONTRACT_ERRORS, EXIT_OK};
+use super::{ColorChoice, EXIT_CONTRACT_ERRORS, EXIT_OK, Format};
 use crate::diagnostic::{self, Diagnostic, Severity};
 use crate::resolve::FsLoader;
 use serde::Serialize;
@@ -41,7 +41,10 @@ pub fn run(args: Args) -> u8 {
         compilations.push((name.clone(), crate::compile(&name, &text, &FsLoader)));
     }
     let count = |severity: Severity| -> usize {
-        compilations.iter().map(|(_, c)| c.diagnostics.iter().filter(|d| d.severity == severity).count()).sum()
+        compilations
+            .iter()
+            .map(|(_, c)| c.diagnostics.iter().filter(|d| d.severity == severity).count())
+            .sum()
     };
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     match args.format {

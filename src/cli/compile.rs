@@ -1,6 +1,6 @@
 //! `payable compile`: the IR of one contract, as JSON.
 
-use super::{ColorChoice, Format, EXIT_CONTRACT_ERRORS, EXIT_OK};
+use super::{ColorChoice, EXIT_CONTRACT_ERRORS, EXIT_OK, Format};
 use crate::diagnostic;
 use crate::resolve::FsLoader;
 use std::path::PathBuf;
@@ -28,8 +28,15 @@ pub fn run(args: Args) -> u8 {
     let compilation = crate::compile(&name, &text, &FsLoader);
     match args.format {
         Format::Json if compilation.has_errors() => {
-            let list: Vec<_> = compilation.diagnostics.iter().map(|d| diagnostic::to_json(&compilation.sources, d)).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": list })).unwrap_or_default());
+            let list: Vec<_> = compilation
+                .diagnostics
+                .iter()
+                .map(|d| diagnostic::to_json(&compilation.sources, d))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "diagnostics": list })).unwrap_or_default()
+            );
         }
         _ => super::check::print_human(&compilation.sources, &compilation.diagnostics, args.color.enabled()),
     }

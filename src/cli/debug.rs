@@ -33,10 +33,11 @@ pub fn run(args: Args) -> u8 {
             let (module, _) = crate::syntax::parse(crate::source::FileId(0), &text);
             println!("{module:#?}");
         }
-        Stage::Typed => match &compilation.ir {
-            Some(ir) => print!("{}", typed_summary(ir)),
-            None => {}
-        },
+        Stage::Typed => {
+            if let Some(ir) = &compilation.ir {
+                print!("{}", typed_summary(ir));
+            }
+        }
         Stage::Ir => {
             if let Some(ir) = &compilation.ir {
                 print!("{}", ir.to_json());
@@ -65,8 +66,14 @@ fn typed_summary(ir: &crate::ir::Contract) -> String {
         out.push_str(&format!("let {}({}): {}{about}\n", d.name, params.join(", "), ty(&d.ty)));
     }
     for o in &ir.outcomes {
-        let kind = serde_json::to_value(&o.condition).ok().and_then(|v| v["kind"].as_str().map(str::to_string)).unwrap_or_default();
-        out.push_str(&format!("outcome {}: {kind} condition, paid at most {} time(s)\n", o.name, o.max_times));
+        let kind = serde_json::to_value(&o.condition)
+            .ok()
+            .and_then(|v| v["kind"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "outcome {}: {kind} condition, paid at most {} time(s)\n",
+            o.name, o.max_times
+        ));
     }
     for c in &ir.cohort_outcomes {
         out.push_str(&format!("cohort outcome {}\n", c.name));

@@ -36,13 +36,19 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check contracts for errors (files, folders of .pay files, or - for standard input)
-    #[command(after_help = "Examples:\n  payable check examples/\n  payable check contract.pay --format json\n  cat contract.pay | payable check -")]
+    #[command(
+        after_help = "Examples:\n  payable check examples/\n  payable check contract.pay --format json\n  cat contract.pay | payable check -"
+    )]
     Check(check::Args),
     /// Compile a contract to its IR (JSON), after checking it
-    #[command(after_help = "The IR is written atomically: on any error nothing is written.\n\nExamples:\n  payable compile examples/youth_employment.pay\n  payable compile contract.pay -o contract.ir.json")]
+    #[command(
+        after_help = "The IR is written atomically: on any error nothing is written.\n\nExamples:\n  payable compile examples/youth_employment.pay\n  payable compile contract.pay -o contract.ir.json"
+    )]
     Compile(compile::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
-    #[command(after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)")]
+    #[command(
+        after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)"
+    )]
     Debug(debug::Args),
 }
 

@@ -3,6 +3,9 @@
 //! Nothing here is resolved or checked: a name is only a name, a unit only a word. Sugar is
 //! kept as written (the formatter and the language server need it); `lower` removes it.
 
+// A file has few nodes of each kind: their size is not worth boxing for.
+#![allow(clippy::large_enum_variant)]
+
 use crate::source::Span;
 use rust_decimal::Decimal;
 
@@ -313,12 +316,20 @@ pub enum CohortMembers {
     All,
     Where(Expr),
     /// `participants referred from 2025-04-01 to 2025-09-30`
-    DateRange { field: Ident, from: DateLit, to: DateLit },
+    DateRange {
+        field: Ident,
+        from: DateLit,
+        to: DateLit,
+    },
 }
 
 #[derive(Clone, Debug)]
 pub enum CohortCondition {
-    Threshold { measure: Measure, op: CmpOp, value: Expr },
+    Threshold {
+        measure: Measure,
+        op: CmpOp,
+        value: Expr,
+    },
     AgainstControl {
         measure: Measure,
         effect: Effect,
@@ -417,11 +428,26 @@ pub enum ConditionKind {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     /// `no offence within 12 months after participant.released`
-    Absence { filter: EventFilter, window: Window, excluding: Vec<Ident> },
+    Absence {
+        filter: EventFilter,
+        window: Window,
+        excluding: Vec<Ident>,
+    },
     /// `at most 2 rough_sleeping within 12 months after ...`
-    AtMost { times: u32, filter: EventFilter, window: Window, excluding: Vec<Ident> },
+    AtMost {
+        times: u32,
+        filter: EventFilter,
+        window: Window,
+        excluding: Vec<Ident>,
+    },
     /// `wellbeing_survey.score rises by at least 3 from the first wellbeing_survey within ...`
-    Change { value: Expr, direction: ChangeDirection, by: Expr, baseline: Baseline, window: Window },
+    Change {
+        value: Expr,
+        direction: ChangeDirection,
+        by: Expr,
+        baseline: Baseline,
+        window: Window,
+    },
     /// `employment.hours > 16 hours per week in at least 13 of the 26 calendar months after X`
     Periods {
         filter: EventFilter,
@@ -443,9 +469,17 @@ pub enum ConditionKind {
         excluding: Vec<Ident>,
     },
     /// `accommodation for at least 182 days in total within 12 months after ...`
-    Cumulative { filter: EventFilter, at_least: Expr, window: Window, excluding: Vec<Ident> },
+    Cumulative {
+        filter: EventFilter,
+        at_least: Expr,
+        window: Window,
+        excluding: Vec<Ident>,
+    },
     /// `qualification.level >= 2 within 18 months after ...`: the first time it holds.
-    Occurrence { filter: EventFilter, window: Window },
+    Occurrence {
+        filter: EventFilter,
+        window: Window,
+    },
     /// A boolean expression, e.g. a threshold on an aggregate.
     Holds(Expr),
 }
@@ -541,14 +575,41 @@ pub enum ExprKind {
     /// `participant.born`, `employment.hours`, `sixteenth_birthday`, `Group.ready`,
     /// `calendar.tax_year_start`: what it names, the checker decides.
     Path(Vec<Ident>),
-    Call { callee: Vec<Ident>, args: Vec<Expr> },
-    MinMax { max: bool, args: Vec<Expr> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Compare { op: CmpOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Coalesce { value: Box<Expr>, default: Box<Expr> },
-    Presence { value: Box<Expr>, present: bool },
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Call {
+        callee: Vec<Ident>,
+        args: Vec<Expr>,
+    },
+    MinMax {
+        max: bool,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Coalesce {
+        value: Box<Expr>,
+        default: Box<Expr>,
+    },
+    Presence {
+        value: Box<Expr>,
+        present: bool,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     Aggregate(Box<Aggregate>),
 }
 

@@ -4,6 +4,10 @@
 //! A shape it does not expect is a bug in payable (grammar and converter out of step) and is
 //! reported as such, never a panic.
 
+// Conversion errors are rare (a grammar and converter out of step, or an out-of-range
+// number), so their size does not matter on this cold path.
+#![allow(clippy::result_large_err)]
+
 use super::Rule;
 use super::ast::*;
 use crate::diagnostic::{Diagnostic, E_SYNTAX};
@@ -95,9 +99,7 @@ impl Ctx {
     }
 
     fn docs(&self, pair: Pair<Rule>) -> Vec<String> {
-        pair.into_inner()
-            .map(|line| line.as_str().trim_start_matches("///").trim().to_string())
-            .collect()
+        pair.into_inner().map(|line| line.as_str().trim_start_matches("///").trim().to_string()).collect()
     }
 
     fn idents(&self, pairs: &[Pair<Rule>]) -> Vec<Ident> {
@@ -209,9 +211,7 @@ impl Ctx {
             let rule = range.as_rule();
             let bounds = children(range);
             let (from, to) = match rule {
-                Rule::band_between => {
-                    (Some(self.number(&bounds[0])?), Some(self.number(&bounds[1])?))
-                }
+                Rule::band_between => (Some(self.number(&bounds[0])?), Some(self.number(&bounds[1])?)),
                 Rule::band_from => (Some(self.number(&bounds[0])?), None),
                 _ => (None, Some(self.number(&bounds[0])?)),
             };
@@ -306,7 +306,10 @@ impl Ctx {
         Ok(LetDecl { name, params, annotation, body })
     }
 
-    fn title_and_name(&self, iter: &mut std::iter::Peekable<std::vec::IntoIter<Pair<Rule>>>) -> (Ident, Option<String>) {
+    fn title_and_name(
+        &self,
+        iter: &mut std::iter::Peekable<std::vec::IntoIter<Pair<Rule>>>,
+    ) -> (Ident, Option<String>) {
         let name = self.ident(&iter.next().expect("outcome has a name"));
         let title = match iter.peek() {
             Some(p) if p.as_rule() == Rule::string_lit => {
@@ -371,7 +374,11 @@ impl Ctx {
                 for tier in p {
                     let span = self.span(&tier);
                     let t = children(tier);
-                    tiers.push(Tier { from: self.expr(t[0].clone())?, amount: self.expr(t[1].clone())?, span });
+                    tiers.push(Tier {
+                        from: self.expr(t[0].clone())?,
+                        amount: self.expr(t[1].clone())?,
+                        span,
+                    });
                 }
                 Pays::Tiers(tiers)
             }
@@ -434,8 +441,7 @@ impl Ctx {
                     value: self.number(&self.first_number(&effect_pair))?,
                     span: self.span(&effect_pair),
                 };
-                let direction =
-                    if p[2].as_str() == "above" { Direction::Above } else { Direction::Below };
+                let direction = if p[2].as_str() == "above" { Direction::Above } else { Direction::Below };
                 let significance = match p.get(3) {
                     Some(s) => {
                         let s = children(s.clone());
@@ -454,10 +460,7 @@ impl Ctx {
 
     /// The number inside a percentage or `N points`.
     fn first_number<'i>(&self, pair: &Pair<'i, Rule>) -> Pair<'i, Rule> {
-        pair.clone()
-            .into_inner()
-            .find(|p| p.as_rule() == Rule::number_lit)
-            .unwrap_or_else(|| pair.clone())
+        pair.clone().into_inner().find(|p| p.as_rule() == Rule::number_lit).unwrap_or_else(|| pair.clone())
     }
 
     fn measure(&self, pair: Pair<Rule>) -> Result<Measure> {
@@ -484,7 +487,8 @@ impl Ctx {
                 Rule::as_of_entry => test.as_of = Some(self.date(&children(entry)[0])),
                 Rule::given_entry => {
                     let raw: Vec<Pair<Rule>> = entry.into_inner().collect();
-                    let event = if raw[1].as_rule() == Rule::ident { Some(self.ident(&raw[1])) } else { None };
+                    let event =
+                        if raw[1].as_rule() == Rule::ident { Some(self.ident(&raw[1])) } else { None };
                     let mut fields = Vec::new();
                     for field in children(raw[2].clone()) {
                         let f = children(field);
@@ -510,7 +514,9 @@ impl Ctx {
                             }
                             ExpectStatus::Achieved { on, paying }
                         }
-                        Rule::expect_pending => ExpectStatus::Pending { until: s.first().map(|d| self.date(d)) },
+                        Rule::expect_pending => {
+                            ExpectStatus::Pending { until: s.first().map(|d| self.date(d)) }
+                        }
                         _ => ExpectStatus::NotAchieved,
                     };
                     test.expects.push(Expect { outcome, status, span });
@@ -548,7 +554,11 @@ impl Ctx {
             },
             Rule::change => ConditionKind::Change {
                 value: self.expr(p[0].clone())?,
-                direction: if p[1].as_str() == "rises" { ChangeDirection::Rises } else { ChangeDirection::Falls },
+                direction: if p[1].as_str() == "rises" {
+                    ChangeDirection::Rises
+                } else {
+                    ChangeDirection::Falls
+                },
                 by: self.expr(p[2].clone())?,
                 baseline: {
                     let b = children(p[3].clone()).remove(0);
@@ -617,10 +627,9 @@ impl Ctx {
                 filter: self.filter(p[0].clone())?,
                 window: self.window(p[1].clone())?,
             },
-            Rule::expr => ConditionKind::Holds(self.expr(p.into_iter().next().map_or_else(
-                || Err(Diagnostic::bug("empty expression", span)),
-                Ok,
-            )?)?),
+            Rule::expr => ConditionKind::Holds(self.expr(
+                p.into_iter().next().map_or_else(|| Err(Diagnostic::bug("empty expression", span)), Ok)?,
+            )?),
             _ => return Err(Diagnostic::bug(format!("unexpected condition {rule:?}"), span)),
         };
         Ok(Condition { span, kind })
@@ -676,11 +685,7 @@ impl Ctx {
     fn quantity(&self, pair: Pair<Rule>) -> Result<Quantity> {
         let span = self.span(&pair);
         let p = children(pair);
-        Ok(Quantity {
-            value: self.number(&p[0])?,
-            unit: p.get(1).map(|u| self.unit_expr(u.clone())),
-            span,
-        })
+        Ok(Quantity { value: self.number(&p[0])?, unit: p.get(1).map(|u| self.unit_expr(u.clone())), span })
     }
 
     fn expr(&self, pair: Pair<Rule>) -> Result<Expr> {

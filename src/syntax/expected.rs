@@ -6,7 +6,8 @@ use pest::error::{Error, ErrorVariant};
 use std::collections::BTreeSet;
 
 const EXPRESSION: &str = "a value such as `participant.born`, `16 hours per week` or `2025-04-01`";
-const ITEM: &str = "an item (`contract`, `participant`, `event`, `let`, `outcome`, `cohort outcome`, `test`, ...)";
+const ITEM: &str =
+    "an item (`contract`, `participant`, `event`, `let`, `outcome`, `cohort outcome`, `test`, ...)";
 
 /// Words for one rule, or `None` for rules that are never worth naming on their own.
 fn describe_rule(rule: Rule) -> Option<String> {
@@ -16,7 +17,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
         ident => "a name",
         name => "a field name",
         date_lit => "a date such as `2025-04-01`",
-        int_lit | signed_int => "a whole number",
+        int_lit | signed_int => "a whole number such as `26`",
         number_lit | signed_number => "a number",
         percent_lit => "a percentage such as `50%`",
         string_lit => "a quoted text such as `\"Sustained employment\"`",
@@ -27,10 +28,8 @@ fn describe_rule(rule: Rule) -> Option<String> {
         }
         duration => "a duration such as `26 months`",
         anchor => "a date such as `participant.referred`",
-        expr | if_expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | sum_expr
-        | product | unary | aggregate | min_max_call | call | path | bool_lit | presence => {
-            EXPRESSION
-        }
+        expr | if_expr | or_expr | and_expr | not_expr | cmp_expr | coalesce | sum_expr | product | unary
+        | aggregate | min_max_call | call | path | bool_lit | presence => EXPRESSION,
         condition | cond_and | absence | at_most | change | periods | consecutive | cumulative
         | occurrence | event_filter | event_where => {
             "a condition such as `employment.hours > 16 hours per week in at least 13 of the 26 calendar months after participant.referred`"
@@ -48,10 +47,14 @@ fn describe_rule(rule: Rule) -> Option<String> {
         anchor_word => "`after` or `from`",
         cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         add_op | mul_op => "an operator",
-        use_decl | contract_decl | enum_decl | unit_decl | bands_decl | participant_decl
-        | event_decl | let_decl | outcome_decl | cohort_decl | highest_decl | test_decl => ITEM,
-        currency_entry | achievable_entry | claims_entry | total_cap_entry
-        | participant_cap_entry | rounding_entry => {
+        use_decl | contract_decl | enum_decl | unit_decl | bands_decl | participant_decl | event_decl
+        | let_decl | outcome_decl | cohort_decl | highest_decl | test_decl => ITEM,
+        currency_entry
+        | achievable_entry
+        | claims_entry
+        | total_cap_entry
+        | participant_cap_entry
+        | rounding_entry => {
             "a contract entry (`currency`, `outcomes achievable from`, `claims close`, `total cap`, `cap per participant`, `rounding`)"
         }
         rounding_mode => "a rounding mode (`half_up`, `half_even`, `down`, `up`)",
@@ -77,9 +80,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
             "a band such as `part_time: from 16 to 30`"
         }
         given_entry | expect_entry | as_of_entry => "`given`, `expect` or `as of`",
-        expect_achieved | expect_pending | expect_not_achieved => {
-            "`achieved`, `pending` or `not achieved`"
-        }
+        expect_achieved | expect_pending | expect_not_achieved => "`achieved`, `pending` or `not achieved`",
         change_direction => "`rises` or `falls`",
         baseline | first_event => "a baseline such as `the first wellbeing_survey`",
         exclusion => "`excluding ...`",
@@ -95,20 +96,27 @@ fn describe_rule(rule: Rule) -> Option<String> {
 }
 
 /// "a date such as `2025-04-01` or `from`": every distinct expectation, in a stable order.
-pub fn describe(error: &Error<Rule>) -> String {
+pub fn describe(error: &Error<Rule>, previous_word: &str) -> String {
     let mut phrases: BTreeSet<String> = BTreeSet::new();
     if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
         phrases.extend(positives.iter().filter_map(|r| describe_rule(*r)));
+    }
+    // pest names the innermost rule that failed (any value); the word before says which
+    // kind of value the clause wants.
+    if phrases.remove(EXPRESSION) {
+        phrases.insert(in_context(previous_word).to_string());
     }
     if let Some(attempts) = error.parse_attempts() {
         for token in attempts.expected_tokens() {
             // Only literal tokens are worth naming; character ranges and built-in rules are
             // covered by the rule that holds them.
             let text = token.to_string();
-            let literal = !text.is_empty()
-                && text != "BUILTIN_RULE"
-                && !(text.len() == 4 && text.as_bytes()[1] == b'.' && text.as_bytes()[2] == b'.');
-            if literal {
+            // Whitespace, comments and the characters of names are never what a user missed.
+            let character_range = text.chars().count() == 4 && text.get(1..3) == Some("..");
+            let noise = text.trim().is_empty()
+                || matches!(text.as_str(), "BUILTIN_RULE" | "//" | "///" | "_" | "-")
+                || character_range;
+            if !noise {
                 phrases.insert(format!("`{text}`"));
             }
         }
@@ -120,6 +128,8 @@ pub fn describe(error: &Error<Rule>) -> String {
         let general: Vec<String> = words.iter().filter(|w| !w.starts_with('`')).cloned().collect();
         if !general.is_empty() {
             words = general;
+        } else if let Some(clause) = clause_kind(&words) {
+            words = vec![clause.to_string()];
         } else {
             words.truncate(6);
             words.push("...".to_string());
@@ -132,8 +142,65 @@ pub fn describe(error: &Error<Rule>) -> String {
     }
 }
 
+/// When every expectation is a keyword, the kind of clause they start.
+fn clause_kind(keywords: &[String]) -> Option<&'static str> {
+    let has = |k: &str| keywords.iter().any(|w| w == &format!("`{k}`"));
+    if has("achieved") && has("requires") {
+        Some(describe_rule_static(Rule::achieved_clause))
+    } else if has("currency") || has("rounding") {
+        Some(describe_rule_static(Rule::currency_entry))
+    } else if has("outcome") && has("event") {
+        Some(ITEM)
+    } else {
+        None
+    }
+}
+
+fn describe_rule_static(rule: Rule) -> &'static str {
+    match rule {
+        Rule::achieved_clause => {
+            "an outcome clause (`achieved when`, `pays`, `requires`, `excludes`, `repeats`, `cap`, `claim within`, `eligible when`)"
+        }
+        _ => {
+            "a contract entry (`currency`, `outcomes achievable from`, `claims close`, `total cap`, `cap per participant`, `rounding`)"
+        }
+    }
+}
+
+/// The keywords that could have stood where a misspelt one is: for "did you mean".
+pub fn expected_keywords(error: &Error<Rule>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(word) = format!("{rule:?}").strip_prefix("kw_") {
+                out.push(word.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// What a value is for, judged by the word before it.
+fn in_context(previous_word: &str) -> &'static str {
+    match previous_word {
+        "within" | "least" => "a duration such as `26 months`",
+        "after" | "from" | "between" => "a date such as `participant.referred`",
+        "pays" => "an amount such as `1_000 GBP`",
+        "when" | "where" | "not" | "or" | "if" => {
+            "a condition such as `employment.hours > 16 hours per week`"
+        }
+        _ => EXPRESSION,
+    }
+}
+
 /// A hint for common slips, where the found text makes the intent clear.
-pub fn help_for(found: &str, rest_of_line: &str) -> Option<String> {
+pub fn help_for(found: &str, rest_of_line: &str, at_line_start: bool, keywords: &[String]) -> Option<String> {
+    if at_line_start && super::ITEM_KEYWORDS.contains(&found) {
+        return Some("is a `}` missing before this line? Each item's block ends with `}`".to_string());
+    }
+    if let Some(keyword) = crate::check::suggest(found, keywords.iter().map(|k| k.as_str())) {
+        return Some(format!("did you mean `{keyword}`?"));
+    }
     let next_token = rest_of_line.split_whitespace().next().unwrap_or("");
     if next_token.contains('/') && next_token.starts_with(|c: char| c.is_ascii_digit()) {
         return Some("write dates as year-month-day, e.g. `2016-03-15`".to_string());

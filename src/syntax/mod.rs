@@ -98,20 +98,33 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
     };
     let offset = base + position;
     let found = found_at(text, offset);
-    let expected = expected::describe(error);
+    let previous = previous_word(text, offset);
+    let expected = expected::describe(error, previous);
     let span = Span::new(file, offset, offset + found.len().max(if offset < text.len() { 1 } else { 0 }));
     let found_text = if found.is_empty() {
         if offset >= text.len() { "the end of the file".to_string() } else { "this".to_string() }
     } else {
         format!("`{found}`")
     };
-    let mut diagnostic = Diagnostic::error(E_SYNTAX, format!("expected {expected}, found {found_text}"))
-        .at(span, format!("expected {expected} here"));
+    let mut diagnostic = Diagnostic::error(E_SYNTAX, format!("expected {expected}, found {found_text}")).at(
+        span,
+        if expected.len() > 40 { "not expected here".to_string() } else { format!("expected {expected}") },
+    );
     let rest_of_line = text[offset.min(text.len())..].lines().next().unwrap_or("");
-    if let Some(help) = expected::help_for(&found, rest_of_line) {
+    let at_line_start = text[..offset.min(text.len())].rsplit('\n').next().is_some_and(|l| l.is_empty());
+    let keywords = expected::expected_keywords(error);
+    if let Some(help) = expected::help_for(&found, rest_of_line, at_line_start, &keywords) {
         diagnostic = diagnostic.help(help);
     }
     diagnostic
+}
+
+/// The last word before an offset: the context that says what a generic "value" must be
+/// (after `within`, a duration; after `after`, a date).
+fn previous_word(text: &str, offset: usize) -> &str {
+    let before = text[..offset.min(text.len())].trim_end();
+    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    &before[start..]
 }
 
 /// The token at an offset, for "found `...`": a word, a number, or one character.

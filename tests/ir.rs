@@ -1,0 +1,86 @@
+//! Properties of the IR beyond its snapshot: the hash follows meaning, not layout, and the
+//! IR read back from JSON is the IR written.
+
+use payable::resolve::NoFiles;
+
+fn ir_of(text: &str) -> payable::ir::Contract {
+    let c = payable::compile("contract.pay", text, &NoFiles);
+    let rendered = payable::diagnostic::render_human(&c.sources, &c.diagnostics, false);
+    c.ir.unwrap_or_else(|| panic!("the contract compiles:\n{rendered}"))
+}
+
+fn youth() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/youth_employment.pay"))
+        .expect("example exists")
+}
+
+#[test]
+fn layout_and_comments_do_not_change_the_hash() {
+    let original = ir_of(&youth());
+    let relaid =
+        youth().replace("\n  ", "\n      ").replace("{ ready", "{\n ready") + "\n// a closing remark\n";
+    assert_eq!(ir_of(&relaid).hash, original.hash);
+}
+
+#[test]
+fn a_change_of_meaning_changes_the_hash() {
+    let original = ir_of(&youth());
+    for (from, to) in [
+        ("13 of the 26", "12 of the 26"),
+        ("complex: 2_400 GBP", "complex: 2_500 GBP"),
+        ("calendar months after", "months after"),
+    ] {
+        assert!(youth().contains(from));
+        assert_ne!(ir_of(&youth().replace(from, to)).hash, original.hash, "{from} -> {to}");
+    }
+}
+
+#[test]
+fn equal_amounts_written_differently_are_the_same_ir() {
+    let a = ir_of(&youth());
+    let b = ir_of(&youth().replace("1_000 GBP", "1000.00 GBP"));
+    assert_eq!(a.hash, b.hash);
+}
+
+#[test]
+fn ir_round_trips_through_json_and_verifies() {
+    let ir = ir_of(&youth());
+    let back: payable::ir::Contract = serde_json::from_str(&ir.to_json()).expect("IR reads back");
+    assert_eq!(back, ir);
+    assert!(payable::lower::verify(&back).is_empty());
+}
+
+#[test]
+fn verification_catches_an_edited_ir() {
+    let mut ir = ir_of(&youth());
+    ir.outcomes[0].requires.push("no_such_outcome".into());
+    let problems = payable::lower::verify(&ir);
+    assert!(problems.iter().any(|p| p.contains("hash")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("no_such_outcome")), "{problems:?}");
+}
+
+#[test]
+fn every_default_is_explicit() {
+    let ir = ir_of(&youth());
+    assert!(ir.rounding.defaulted);
+    assert_eq!(ir.rounding.increment.to_string(), "0.01");
+    let json = serde_json::to_value(&ir.outcomes[0]).expect("serialises");
+    assert_eq!(json["condition"]["counting"]["rule"], "any_day");
+    assert_eq!(json["condition"]["counting"]["defaulted"], true);
+    assert_eq!(json["condition"]["window_start"]["starts"], "day_after");
+    assert_eq!(json["max_times"], 1);
+    assert_eq!(json["eligible"]["value"], true);
+    assert_eq!(ir.tests[0].as_of, ir.claims_close);
+}
+
+#[test]
+fn units_are_normalised_to_canonical_units() {
+    let ir = ir_of(&youth());
+    let def = serde_json::to_value(&ir.definitions[0]).expect("serialises");
+    // 16 years is 192 calendar months: years and months are one dimension, days another.
+    assert_eq!(def["body"]["rhs"], serde_json::json!({"op": "quantity", "value": "192", "unit": "month"}));
+    let weekly = ir_of(&youth().replace("hours: hours per week\n", "hours: hours per day\n"));
+    let field = &weekly.events[0].fields[2];
+    assert_eq!(field.input_unit.as_deref(), Some("hours per day"));
+    assert_eq!(field.input_factor.to_string(), "7");
+}

@@ -111,6 +111,7 @@ pub struct Header {
     pub total_cap: Option<Decimal>,
     pub participant_cap: Option<Decimal>,
     pub rounding: Option<(ir::RoundingMode, Decimal)>,
+    pub holidays: Option<String>,
     pub span: ir::Span,
 }
 
@@ -149,6 +150,13 @@ pub fn check(program: &Program, names: &Names) -> (Checked, Vec<Diagnostic>) {
 
 const BUILTINS: &[(&str, usize)] =
     &[("age", 2), ("start_of_month", 1), ("end_of_month", 1), ("start_of_year", 1)];
+
+const BUILTIN_SIGNATURES: &[(&str, &str)] = &[
+    ("age", "age(born, on)"),
+    ("start_of_month", "start_of_month(date)"),
+    ("end_of_month", "end_of_month(date)"),
+    ("start_of_year", "start_of_year(date)"),
+];
 
 pub const SIGNIFICANCE_TESTS: &[&str] = &[
     "two_proportion_z_test",
@@ -197,6 +205,8 @@ struct Scope {
     requires: Option<BTreeSet<String>>,
     /// An aggregate may leave out its window (inside a period condition).
     unwindowed_aggregates: bool,
+    /// In a payment: the outcome being paid, whose own date may be read (prices by period).
+    paying_for: Option<String>,
 }
 
 struct Checker<'a> {
@@ -213,6 +223,9 @@ struct Checker<'a> {
     lets: BTreeMap<String, LetState>,
     /// Events whose fields the expression being checked reads.
     events_read: BTreeSet<String>,
+    /// Errors not reported because a syntax error already explains them (a name declared by
+    /// an item that did not parse): counted so that checks that follow stay quiet too.
+    quiet_errors: usize,
     individual_outcomes: BTreeMap<String, Vec<String>>,
     cohort_outcomes: BTreeSet<String>,
 }
@@ -232,6 +245,7 @@ impl<'a> Checker<'a> {
             enums: BTreeMap::new(),
             lets: BTreeMap::new(),
             events_read: BTreeSet::new(),
+            quiet_errors: 0,
             individual_outcomes: BTreeMap::new(),
             cohort_outcomes: BTreeSet::new(),
         }
@@ -239,6 +253,14 @@ impl<'a> Checker<'a> {
 
     fn error(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
+    }
+
+    /// Whether an item that failed to parse declared this name (or, for a keyword such as
+    /// `contract`, was of this kind): its absence is already explained by the syntax error.
+    fn broken(&self, name_or_keyword: &str) -> bool {
+        self.program.modules.iter().flat_map(|m| &m.ast.broken).any(|b| {
+            b.name.as_deref() == Some(name_or_keyword) || (b.name.is_none() && b.keyword == name_or_keyword)
+        })
     }
 
     fn ir_span(&self, span: Span) -> ir::Span {
@@ -415,7 +437,10 @@ impl<'a> Checker<'a> {
                                 .at(band.span, format!("this band starts at {from}"))
                                 .also(prev.span, format!("the band before ends at {prev_to}"))
                                 .note(help)
-                                .help(format!("start `{}` at {prev_to}: a band includes its lower bound and excludes its upper bound", band.name.name)),
+                                .help(format!(
+                                    "end `{}` at {from}, or start `{}` at {prev_to}: a band includes its lower bound and excludes its upper bound",
+                                    prev.name.name, band.name.name
+                                )),
                         );
                     }
                 }
@@ -497,7 +522,22 @@ impl<'a> Checker<'a> {
 
     /// Resolves a unit expression, reporting unknown words.
     fn unit(&mut self, u: &ast::UnitExpr) -> Option<Unit> {
-        let numerator = self.unit_word(&u.numerator)?;
+        let numerator = if u.working {
+            if !matches!(u.numerator.name.as_str(), "day" | "days") {
+                self.error(
+                    Diagnostic::error(
+                        E_UNKNOWN_UNIT,
+                        format!("`working {}` is not a unit", u.numerator.name),
+                    )
+                    .at(u.span, "only days can be working days")
+                    .help("write `working days`"),
+                );
+                return None;
+            }
+            UnitTable::working_days()
+        } else {
+            self.unit_word(&u.numerator)?
+        };
         let denominator = match &u.denominator {
             Some(d) => Some(self.unit_word(d)?),
             None => None,
@@ -515,11 +555,23 @@ impl<'a> Checker<'a> {
         candidates.extend(self.enums.keys().cloned());
         let mut d = Diagnostic::error(E_UNKNOWN_UNIT, format!("unknown unit or type `{}`", word.name))
             .at(word.span, "not a unit, a type or an enum known here");
-        if let Some(s) = suggest(&word.name, candidates.iter().map(|s| s.as_str())) {
-            d = d.help(format!("did you mean `{s}`?"));
+        let abbreviation = match word.name.as_str() {
+            "h" | "hr" | "hrs" => Some("hours"),
+            "d" => Some("days"),
+            "wk" | "wks" | "w" => Some("weeks"),
+            "m" | "mo" | "mos" | "mth" | "mths" => Some("months"),
+            "y" | "yr" | "yrs" => Some("years"),
+            "pw" => Some("per week"),
+            _ => None,
+        };
+        if let Some(full) = abbreviation
+            .map(str::to_string)
+            .or_else(|| suggest(&word.name, candidates.iter().map(|s| s.as_str())))
+        {
+            d = d.help(format!("did you mean `{full}`?"));
         } else {
             d = d.help(format!(
-                "declare it with `unit {} ` at the top of the contract, or use one of: hours, days, weeks, months, years, a currency code",
+                "use hours, days, weeks, months, years or a currency code, or declare a unit of the contract's own with `unit {}`",
                 word.name
             ));
         }
@@ -558,6 +610,9 @@ impl<'a> Checker<'a> {
             );
         }
         let Some(item) = headers.first() else {
+            if self.broken("contract") {
+                return;
+            }
             let is_contract = self.items(0).iter().any(|i| {
                 matches!(
                     i.kind,
@@ -612,10 +667,27 @@ impl<'a> Checker<'a> {
         let mut total_cap = None;
         let mut participant_cap = None;
         let mut rounding = None;
+        let mut holidays = None;
         let mut achievable_span = None;
         for entry in &h.entries {
             match &entry.kind {
                 ast::ContractEntryKind::Currency(_) => {}
+                ast::ContractEntryKind::Holidays(calendar) => {
+                    if ir::HOLIDAY_CALENDARS.contains(&calendar.name.as_str()) {
+                        holidays = Some(calendar.name.clone());
+                    } else {
+                        let mut d = Diagnostic::error(
+                            E_UNKNOWN_NAME,
+                            format!("payable has no bank-holiday calendar `{}`", calendar.name),
+                        )
+                        .at(calendar.span, "not a known calendar")
+                        .note(format!("the calendars are: {}", ir::HOLIDAY_CALENDARS.join(", ")));
+                        if let Some(x) = suggest(&calendar.name, ir::HOLIDAY_CALENDARS.iter().copied()) {
+                            d = d.help(format!("did you mean `{x}`?"));
+                        }
+                        self.error(d);
+                    }
+                }
                 ast::ContractEntryKind::Achievable { from, to } => {
                     achievable_span = Some(entry.span);
                     if let (Some(a), Some(b)) = (self.parse_date(from), self.parse_date(to)) {
@@ -666,34 +738,35 @@ impl<'a> Checker<'a> {
                 let mut d =
                     Diagnostic::error(E_BAD_PERIOD, "claims close before outcomes stop being achievable")
                         .at(close_span, format!("claims close on {close}"))
-                        .note(format!("outcomes achieved from {close} to {end} could never be claimed"));
+                        .note(format!(
+                            "outcomes achieved from {} to {end} could never be claimed",
+                            close.tomorrow().unwrap_or(close)
+                        ));
                 if let Some(span) = achievable_span {
                     d = d.also(span, format!("outcomes are achievable until {end}"));
                 }
                 self.error(d);
             }
         }
-        let missing: Vec<&str> = [
-            ("currency", seen.contains_key("currency"), "currency GBP"),
-            (
-                "achievable period",
-                seen.contains_key("achievable period"),
-                "outcomes achievable from 2025-04-01 to 2028-03-31",
-            ),
-            ("claims deadline", seen.contains_key("claims deadline"), "claims close 2028-09-30"),
+        let missing: Vec<(&str, &str)> = [
+            ("currency", "which currency it pays in", "`currency CODE`, e.g. `currency GBP`"),
+            ("achievable period", "when outcomes can be achieved", "`outcomes achievable from DATE to DATE`"),
+            ("claims deadline", "when claims close", "`claims close DATE`"),
         ]
-        .iter()
-        .filter(|(_, present, _)| !present)
-        .map(|(_, _, example)| *example)
+        .into_iter()
+        .filter(|(key, _, _)| !seen.contains_key(key))
+        .map(|(_, what, entry)| (what, entry))
         .collect();
         if !missing.is_empty() {
+            let whats: Vec<&str> = missing.iter().map(|(w, _)| *w).collect();
+            let entries: Vec<&str> = missing.iter().map(|(_, e)| *e).collect();
             self.error(
                 Diagnostic::error(
                     E_CONTRACT_HEADER,
-                    "the contract header leaves out what every contract must say",
+                    format!("the contract header does not say {}", whats.join(", or ")),
                 )
                 .at(item.span, "in this header")
-                .help(format!("add: {}", missing.join("; "))),
+                .help(format!("add {}", entries.join(" and "))),
             );
         }
         if let (Some(currency), Some(achievable), Some((claims_close, _))) =
@@ -707,6 +780,7 @@ impl<'a> Checker<'a> {
                 total_cap,
                 participant_cap,
                 rounding,
+                holidays,
                 span: self.ir_span(item.span),
             });
         }
@@ -778,6 +852,9 @@ impl<'a> Checker<'a> {
             );
         }
         let Some(item) = decls.first() else {
+            if self.broken("participant") {
+                return;
+            }
             let has_outcomes = self
                 .items(0)
                 .iter()
@@ -1138,7 +1215,7 @@ impl<'a> Checker<'a> {
     }
 
     fn units_factor(&mut self, u: &ast::UnitExpr) -> Option<Decimal> {
-        let num = self.units.word(&u.numerator.name)?;
+        let num = if u.working { UnitTable::working_days() } else { self.units.word(&u.numerator.name)? };
         let den = match &u.denominator {
             Some(d) => Some(self.units.word(&d.name)?),
             None => None,
@@ -1176,6 +1253,13 @@ impl<'a> Checker<'a> {
                 (Ty::Quantity(d), n) | (n, Ty::Quantity(d)) if n.is_numeric() => {
                     (E_UNIT_MISMATCH, Some(format!("give the number its unit: `... {d}`")))
                 }
+                (Ty::Enum(e), Ty::Text) | (Ty::Text, Ty::Enum(e)) => (
+                    E_TYPE_MISMATCH,
+                    Some(format!(
+                        "a case of `{e}` is written without quotes: one of {}",
+                        self.enums.get(e).map(|x| x.cases.join(", ")).unwrap_or_default()
+                    )),
+                ),
                 _ => (E_TYPE_MISMATCH, None),
             };
             let mut d = Diagnostic::error(code, format!("cannot compare {lt} with {rt}"))
@@ -1425,7 +1509,10 @@ impl<'a> Checker<'a> {
                 );
                 return error;
             };
-            let Some(fields) = &self.participant else { return error };
+            let Some(fields) = &self.participant else {
+                self.quiet_errors += 1;
+                return error;
+            };
             match fields.get(&field.name) {
                 Some(info) => {
                     return (info.ty.clone(), ir::Expr::ParticipantField { field: field.name.clone() });
@@ -1471,7 +1558,8 @@ impl<'a> Checker<'a> {
         // Outcome dates: `job_entry.achieved`.
         if scope.module == 0 && self.individual_outcomes.contains_key(&first.name) {
             if rest.len() == 1 && rest[0].name == "achieved" {
-                let allowed = scope.requires.as_ref().is_some_and(|r| r.contains(&first.name));
+                let own = scope.paying_for.as_deref() == Some(first.name.as_str());
+                let allowed = own || scope.requires.as_ref().is_some_and(|r| r.contains(&first.name));
                 if !allowed {
                     self.error(
                         Diagnostic::error(
@@ -1591,6 +1679,10 @@ impl<'a> Checker<'a> {
                     return error;
                 }
             }
+        }
+        if self.broken(&first.name) {
+            self.quiet_errors += 1;
+            return error;
         }
         let mut candidates: Vec<String> = self.names.modules[scope.module].keys().cloned().collect();
         candidates.extend(self.events.keys().cloned());
@@ -1766,6 +1858,7 @@ impl<'a> Checker<'a> {
     }
 
     fn arity(&mut self, name: &ast::Ident, expected: usize, found: usize, span: Span, decl: Option<Span>) {
+        let signature = BUILTIN_SIGNATURES.iter().find(|(n, _)| *n == name.name).map(|(_, s)| *s);
         let mut d = Diagnostic::error(
             E_ARITY,
             format!(
@@ -1779,12 +1872,18 @@ impl<'a> Checker<'a> {
         if let Some(s) = decl {
             d = d.also(s, "defined here");
         }
+        if let Some(signature) = signature {
+            d = d.help(format!("write `{signature}`"));
+        }
         self.error(d);
     }
 
     fn aggregate(&mut self, scope: &Scope, a: &ast::Aggregate, span: Span) -> (Ty, ir::Expr) {
         let error = (Ty::Error, ir::Expr::Bool { value: false });
         let Some(event) = self.events.get(&a.event.name).cloned() else {
+            if self.broken(&a.event.name) {
+                return error;
+            }
             let candidates: Vec<String> = self.events.keys().cloned().collect();
             let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", a.event.name))
                 .at(a.event.span, "not an event declared here");
@@ -1838,6 +1937,14 @@ impl<'a> Checker<'a> {
                 );
                 return error;
             }
+        };
+        // With no records there is no minimum, maximum or mean: the contract must say what
+        // then (`?? ...`). A sum or count of nothing is zero.
+        let ty = match a.function {
+            ast::AggregateFn::Min | ast::AggregateFn::Max | ast::AggregateFn::Mean => {
+                Ty::Optional(Box::new(ty))
+            }
+            _ => ty,
         };
         let saved = std::mem::take(&mut self.events_read);
         let filter = match &a.filter {
@@ -1911,10 +2018,26 @@ impl<'a> Checker<'a> {
         let (ty, x) = self.expr(scope, e, expected);
         let read = std::mem::replace(&mut self.events_read, saved);
         if !read.is_empty() {
+            let event = read.iter().next().cloned().unwrap_or_default();
+            let example = if expected == Some(&Ty::Date) {
+                format!(
+                    "`min of {event}.<date field> within 12 months after participant.referred ?? participant.referred`"
+                )
+            } else {
+                format!("`count of {event} within 12 months after participant.referred`")
+            };
             self.error(
-                Diagnostic::error(E_EVENT_IN_PARTICIPANT_CONTEXT, format!("{what} must have one value per participant, but this reads {}", list_names(&read)))
-                    .at(e.span, "a participant can have many such records")
-                    .help("read a participant field, or summarise the records with a window: `max of employment.hours within 12 months after participant.referred`"),
+                Diagnostic::error(
+                    E_EVENT_IN_PARTICIPANT_CONTEXT,
+                    format!(
+                        "{what} must have one value per participant, but this reads {}",
+                        list_names(&read)
+                    ),
+                )
+                .at(e.span, "a participant can have many such records")
+                .help(format!(
+                    "read a participant field, or summarise the records over a window, e.g. {example}"
+                )),
             );
         }
         (ty, x)
@@ -2014,8 +2137,10 @@ impl<'a> Checker<'a> {
     fn filter(&mut self, scope: &Scope, f: &ast::EventFilter, unwindowed: bool) -> Option<ir::EventFilter> {
         let inner = Scope { unwindowed_aggregates: unwindowed, ..scope.clone() };
         let saved = std::mem::take(&mut self.events_read);
+        let errors_before = self.diagnostics.len() + self.quiet_errors;
         let (ty, predicate) = self.expr(&inner, &f.predicate, Some(&Ty::Bool));
         let read = std::mem::replace(&mut self.events_read, saved);
+        let had_errors = self.diagnostics.len() + self.quiet_errors > errors_before;
         if let Some(named) = &f.event {
             if !self.events.contains_key(&named.name) {
                 self.unknown_event(named);
@@ -2040,7 +2165,7 @@ impl<'a> Checker<'a> {
         if let Ty::Event(name) = &ty {
             return Some(ir::EventFilter { event: name.clone(), predicate: ir::Expr::Bool { value: true } });
         }
-        if matches!(ty, Ty::Error) {
+        if matches!(ty, Ty::Error) || (had_errors && read.len() != 1) {
             return None;
         }
         self.expect(f.predicate.span, &Ty::Bool, &ty, "a condition");
@@ -2068,6 +2193,9 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown_event(&mut self, named: &ast::Ident) {
+        if self.broken(&named.name) {
+            return;
+        }
         let candidates: Vec<String> = self.events.keys().cloned().collect();
         let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown event `{}`", named.name))
             .at(named.span, "not an event declared here");
@@ -2166,6 +2294,45 @@ impl<'a> Checker<'a> {
                 let window = self.window(scope, window);
                 let excluding = self.excluding(excluding);
                 ir::Condition::Absence { filter: filter?, max_occurrences: *times, window, excluding, span }
+            }
+            K::Reaches { aggregate, aggregate_span, threshold, window } => {
+                let inner = Scope { unwindowed_aggregates: true, ..scope.clone() };
+                let saved = std::mem::take(&mut self.events_read);
+                let (ty, x) = self.aggregate(&inner, aggregate, *aggregate_span);
+                self.events_read = saved;
+                let ir::Expr::Aggregate { function, event, field, filter, .. } = x else { return None };
+                if !matches!(function, ir::AggregateFn::Sum | ir::AggregateFn::Count) {
+                    self.error(
+                        Diagnostic::error(E_TYPE_MISMATCH, "only a running `sum` or `count` reaches a value")
+                            .at(*aggregate_span, "a mean, minimum or maximum does not add up over time")
+                            .help("use a threshold instead: `max of ... within ... >= ...`"),
+                    );
+                    return None;
+                }
+                if aggregate.window.is_some() {
+                    self.error(
+                        Diagnostic::error(
+                            E_TYPE_MISMATCH,
+                            "the window of a running total goes after the value it reaches",
+                        )
+                        .at(*aggregate_span, "move the window to the end")
+                        .help("write `sum of X reaches 768 GBP within 18 months after ...`"),
+                    );
+                    return None;
+                }
+                let (tt, tx) = self.participant_value(scope, threshold, Some(&ty), "the value to reach");
+                if !self.comparable(&ty, &tt) {
+                    self.mismatch(threshold.span, &ty, &tt, "the value to reach");
+                }
+                let window = self.window(scope, window);
+                ir::Condition::Reaches {
+                    function,
+                    filter: ir::EventFilter { event, predicate: *filter },
+                    field,
+                    threshold: tx,
+                    window,
+                    span,
+                }
             }
             K::Change { value, direction, by, baseline, window } => {
                 let saved = std::mem::take(&mut self.events_read);
@@ -2363,7 +2530,7 @@ impl<'a> Checker<'a> {
                     )
                     .at(r.span, "a cohort outcome is not achieved by one participant"),
                 );
-            } else {
+            } else if !self.broken(&r.name) {
                 let candidates: Vec<String> = self.individual_outcomes.keys().cloned().collect();
                 let mut d = Diagnostic::error(E_UNKNOWN_NAME, format!("unknown outcome `{}`", r.name))
                     .at(r.span, "no outcome has this name");
@@ -2416,7 +2583,10 @@ impl<'a> Checker<'a> {
             }
             match &clause.kind {
                 ast::OutcomeClauseKind::Achieved(c) => condition = self.condition(&scope, c),
-                ast::OutcomeClauseKind::Pays(p) => payment = self.payment(&scope, p, clause.span, false),
+                ast::OutcomeClauseKind::Pays(p) => {
+                    let paying = Scope { paying_for: Some(o.name.name.clone()), ..scope.clone() };
+                    payment = self.payment(&paying, p, clause.span, false)
+                }
                 ast::OutcomeClauseKind::Eligible(e) => {
                     let (t, x) = self.participant_value(&scope, e, Some(&Ty::Bool), "eligibility");
                     self.expect(e.span, &Ty::Bool, &t, "eligibility");
@@ -2526,6 +2696,8 @@ impl<'a> Checker<'a> {
                 let mut given: BTreeMap<String, Span> = BTreeMap::new();
                 let mut ir_cases: Vec<(String, ir::Expr, bool)> = Vec::new();
                 let mut otherwise: Option<(ir::Expr, Span)> = None;
+                // A misspelt case is reported once, as a misspelling, not again as missing.
+                let mut misspelt = false;
                 for case in cases {
                     let amount = self.amount(scope, &case.amount);
                     match &case.case {
@@ -2541,6 +2713,7 @@ impl<'a> Checker<'a> {
                         Some(c) => {
                             if !all_cases.contains(&c.name) {
                                 self.enum_case(&enum_name, c);
+                                misspelt = true;
                                 continue;
                             }
                             if let Some(first) = given.get(&c.name) {
@@ -2562,7 +2735,7 @@ impl<'a> Checker<'a> {
                 let missing: Vec<String> =
                     all_cases.iter().filter(|c| !given.contains_key(*c)).cloned().collect();
                 match (&otherwise, missing.is_empty()) {
-                    (None, false) => {
+                    (None, false) if !misspelt => {
                         let currency = self.currency.clone().unwrap_or_else(|| "GBP".into());
                         self.error(
                             Diagnostic::error(E_NON_EXHAUSTIVE, format!("no price for {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
@@ -2873,6 +3046,8 @@ impl<'a> Checker<'a> {
     ) -> Vec<ir::TestValue> {
         let mut out = Vec::new();
         let mut seen = BTreeSet::new();
+        // A misspelt field is reported once, as a misspelling, not again as left out.
+        let mut suggested = BTreeSet::new();
         let scope = Scope::default();
         for f in &given.fields {
             let Some(info) = fields.get(&f.name.name) else {
@@ -2880,7 +3055,11 @@ impl<'a> Checker<'a> {
                     Diagnostic::error(E_TEST_RECORD, format!("{owner} have no field `{}`", f.name.name))
                         .at(f.name.span, "unknown field");
                 d = match suggest(&f.name.name, order.iter().map(|s| s.as_str())) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    Some(s) => {
+                        let help = format!("did you mean `{s}`?");
+                        suggested.insert(s);
+                        d.help(help)
+                    }
                     None => d.note(format!("the fields are: {}", order.join(", "))),
                 };
                 self.error(d);
@@ -2922,7 +3101,11 @@ impl<'a> Checker<'a> {
         }
         let missing: Vec<&String> = order
             .iter()
-            .filter(|name| !seen.contains(*name) && !matches!(fields[*name].ty, Ty::Optional(_)))
+            .filter(|name| {
+                !seen.contains(*name)
+                    && !suggested.contains(*name)
+                    && !matches!(fields[*name].ty, Ty::Optional(_))
+            })
             .collect();
         if !missing.is_empty() {
             self.error(

@@ -43,7 +43,7 @@ codes! {
     E_UNKNOWN_NAME = "E0005", "unknown name";
     E_UNKNOWN_FIELD = "E0006", "unknown field";
     E_LET_CYCLE = "E0007", "definition depends on itself";
-    E_REQUIRES_CYCLE = "E0008", "cycle in `requires`";
+    E_REQUIRES_CYCLE = "E0008", "outcome requires or excludes itself";
     E_MODULE_NOT_FOUND = "E0009", "module not found";
     E_UNIT_MISMATCH = "E0010", "mismatched units";
     E_CURRENCY_MISMATCH = "E0011", "mismatched currencies";
@@ -57,7 +57,7 @@ codes! {
     E_EMPTY_RANGE = "E0019", "range whose lower bound is above its upper bound";
     E_AMBIGUOUS_EVENT = "E0020", "condition mixes fields of several events";
     E_NO_EVENT = "E0021", "condition refers to no event";
-    E_EVENT_WITHOUT_DATE = "E0022", "event has no date";
+    E_EVENT_WITHOUT_DATE = "E0022", "event has no date, or is not the spell a condition needs";
     E_IMPOSSIBLE_COUNT = "E0023", "period count can never be reached";
     E_NOT_MONEY = "E0024", "payment is not an amount of money";
     E_CONTRACT_HEADER = "E0025", "contract header missing or repeated";
@@ -67,7 +67,7 @@ codes! {
     E_ARITY = "E0029", "wrong number of arguments";
     E_TEST_RECORD = "E0030", "test record does not match its declaration";
     E_OUTCOME_KIND = "E0031", "individual and cohort outcomes mixed up";
-    E_INCOMPLETE_OUTCOME = "E0032", "outcome without a condition or a payment";
+    E_INCOMPLETE_OUTCOME = "E0032", "outcome clause missing or given twice";
     E_DUPLICATE_FIELD = "E0033", "field declared twice";
     E_AMBIGUOUS_CASE = "E0034", "enum case name belongs to several enums";
     E_EVENT_IN_PARTICIPANT_CONTEXT = "E0035", "event data used where one value per participant is needed";

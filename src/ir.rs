@@ -33,6 +33,7 @@ pub struct Contract {
     /// Last date on which any claim can be made.
     pub claims_close: String,
     pub rounding: Rounding,
+    pub working_days: WorkingDays,
     pub caps: ContractCaps,
     /// The order in which caps apply to each payment: always the same, stated here so that
     /// every reader applies them alike.
@@ -79,6 +80,20 @@ pub struct Rounding {
     /// True when the contract did not say: `half_up` to `0.01`.
     pub defaulted: bool,
 }
+
+/// What a working day is, for durations in `working_day`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingDays {
+    /// Monday to Friday, less the bank holidays of this calendar: `england_and_wales`,
+    /// `scotland`, `northern_ireland`, or `none`.
+    pub holidays: String,
+    /// True when the contract did not say, and `none` (weekends only) applies.
+    pub defaulted: bool,
+}
+
+/// The bank-holiday calendars a contract can name.
+pub const HOLIDAY_CALENDARS: &[&str] = &["england_and_wales", "scotland", "northern_ireland", "none"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -327,6 +342,16 @@ pub enum Condition {
     /// At most `max_occurrences` matching events inside the window (0: none at all).
     /// Achieved on the window's last day; pending until then.
     Absence { filter: EventFilter, max_occurrences: u32, window: Window, excluding: Vec<String>, span: Span },
+    /// The running total (sum of `field`, or count) of matching records inside the window
+    /// first reaches `threshold`. Achieved on the date of the record that reaches it.
+    Reaches {
+        function: AggregateFn,
+        filter: EventFilter,
+        field: Option<String>,
+        threshold: Expr,
+        window: Window,
+        span: Span,
+    },
     /// The value of a later event differs from the baseline by at least `by`, in `direction`.
     /// Achieved on the date of the first such event inside the window.
     Change {
@@ -725,7 +750,8 @@ pub enum Expr {
         /// `null` only inside a period condition: then the records in effect on each day.
         window: Option<Box<Window>>,
     },
-    /// The date an outcome (one the current outcome requires) was achieved.
+    /// The date an outcome was achieved: one the current outcome requires, or, in its
+    /// payment, the outcome itself.
     AchievedOn {
         outcome: String,
     },

@@ -80,6 +80,10 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
             applies_to: "each payment, after prices and before caps".to_string(),
             defaulted,
         },
+        working_days: ir::WorkingDays {
+            defaulted: header.holidays.is_none(),
+            holidays: header.holidays.unwrap_or_else(|| "none".to_string()),
+        },
         caps: ir::ContractCaps {
             total: header.total_cap,
             per_participant: header.participant_cap,

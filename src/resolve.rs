@@ -243,7 +243,7 @@ pub fn names(program: &Program) -> (Names, Vec<Diagnostic>) {
             };
             if m > 0 && !module_may_hold(&item.kind) {
                 diagnostics.push(
-                    Diagnostic::error(E_NOT_IN_MODULE, format!("a used module cannot hold a {}", item.kind.noun()))
+                    Diagnostic::error(E_NOT_IN_MODULE, format!("a used module cannot hold {}", item.kind.noun()))
                         .at(item.span, "only allowed in the contract file")
                         .note("a module shares enums, units, bands and definitions; the contract that uses it declares participants, events, outcomes and tests")
                         .help("move this into the contract file"),

@@ -23,6 +23,8 @@ pub enum Base {
     Day,
     /// Calendar months (and years).
     Month,
+    /// Working days: days that are neither weekend days nor the contract's bank holidays.
+    WorkingDay,
     /// Money in one currency, by ISO 4217 code.
     Currency(String),
     /// A unit the contract declares (`unit tonne, tonnes`), by its singular name.
@@ -67,7 +69,7 @@ impl Dimension {
     }
 
     pub fn is_duration(&self) -> bool {
-        *self == Dimension::of(Base::Day) || *self == Dimension::of(Base::Month)
+        [Base::Day, Base::Month, Base::WorkingDay].into_iter().any(|b| *self == Dimension::of(b))
     }
 
     /// The canonical unit's name, as the IR writes it: `hour/week`, `GBP`, `day`, `month`,
@@ -94,6 +96,7 @@ fn base_name(base: &Base, numerator: bool) -> String {
         (Base::Day, false) => "week".into(),
         (Base::Month, true) => "month".into(),
         (Base::Month, false) => "year".into(),
+        (Base::WorkingDay, _) => "working_day".into(),
         (Base::Currency(c), _) => c.clone(),
         (Base::Custom(c), _) => c.clone(),
     }
@@ -111,6 +114,8 @@ impl fmt::Display for Dimension {
             (Base::Day, false) => "week".to_string(),
             (Base::Month, true) => "months".to_string(),
             (Base::Month, false) => "year".to_string(),
+            (Base::WorkingDay, true) => "working days".to_string(),
+            (Base::WorkingDay, false) => "working day".to_string(),
             (Base::Currency(c), _) | (Base::Custom(c), _) => c.clone(),
         };
         let top: Vec<String> =
@@ -166,6 +171,15 @@ impl UnitTable {
             },
         };
         Some(UnitWord { base, to_canonical_numerator: num, to_canonical_denominator: den })
+    }
+
+    /// `working days`: the only unit `working` can qualify.
+    pub fn working_days() -> UnitWord {
+        UnitWord {
+            base: Base::WorkingDay,
+            to_canonical_numerator: Decimal::ONE,
+            to_canonical_denominator: Decimal::ONE,
+        }
     }
 
     /// Every unit word known here, for "did you mean" suggestions.

@@ -3,6 +3,8 @@
 //! - `tests/cases/errors/E0xxx_*.pay`: each must fail with (at least) the code its name
 //!   starts with; the rendered diagnostics are snapshotted.
 //! - `tests/cases/parse/*.pay`: syntax errors, snapshotted, to keep messages in the user's words.
+//! - `tests/cases/one_mistake/*.pay`: one mistake must make exactly one diagnostic (no
+//!   cascades of follow-on errors).
 //! - `tests/cases/ok/*.pay`, `examples/*.pay`, `stdlib/*.pay`: must check clean; contracts
 //!   have their IR snapshotted.
 //!
@@ -51,6 +53,15 @@ fn parse_errors_are_in_the_users_words() {
             assert!(!text.contains(rule_word), "{name}: a grammar rule name leaked: {text}");
         }
         insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn one_mistake_makes_one_diagnostic() {
+    insta::glob!("cases/one_mistake/*.pay", |path| {
+        let (name, c) = compile(path);
+        assert_eq!(c.diagnostics.len(), 1, "{name} should report its one mistake once:\n{}", rendered(&c));
+        insta::assert_snapshot!(rendered(&c));
     });
 }
 

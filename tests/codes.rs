@@ -1,36 +1,115 @@
-//! Every diagnostic code has a case that triggers it and an entry in the reference.
+//! Every diagnostic code has a case that triggers it and an entry in the reference whose
+//! example output is what payable prints today.
+//!
+//! `UPDATE_REFERENCE=1 cargo test --test codes` rewrites the headings and the example
+//! outputs in `docs/reference.md` from the cases; read the diff before committing it.
 
 use payable::diagnostic::CODES;
+use payable::resolve::FsLoader;
 use std::path::Path;
+
+fn rendered_case(root: &Path, case: &str) -> String {
+    let relative = format!("tests/cases/errors/{case}");
+    let text = std::fs::read_to_string(root.join(&relative)).expect("case is readable");
+    std::env::set_current_dir(root).expect("the repository root exists");
+    let c = payable::compile(&relative, &text, &FsLoader);
+    payable::diagnostic::render_human(&c.sources, &c.diagnostics, false).trim_end().to_string()
+}
+
+/// The entry's first ```pay block is a snippet of the case; replacing it with the entry's
+/// last ```pay block (the fix) must give a contract that checks clean.
+fn fix_compiles(root: &Path, case: &str, entry: &str) -> Option<String> {
+    let blocks: Vec<&str> =
+        entry.split("```pay\n").skip(1).map(|b| b.split("\n```").next().unwrap_or("")).collect();
+    let (Some(wrong), Some(fix)) = (blocks.first(), blocks.last()) else {
+        return Some("no ```pay blocks for the mistake and the fix".into());
+    };
+    if blocks.len() < 2 {
+        return Some("no ```pay block for the fix".into());
+    }
+    let relative = format!("tests/cases/errors/{case}");
+    let text = std::fs::read_to_string(root.join(&relative)).expect("case is readable");
+    if !text.contains(wrong) {
+        // The mistake is in a helper file (a `use`d module): the fix is prose there.
+        return None;
+    }
+    let fixed = text.replacen(wrong, fix, 1);
+    std::env::set_current_dir(root).expect("the repository root exists");
+    let c = payable::compile(&relative, &fixed, &FsLoader);
+    (!c.diagnostics.is_empty()).then(|| {
+        format!(
+            "the documented fix does not check clean:\n{}",
+            payable::diagnostic::render_human(&c.sources, &c.diagnostics, false)
+        )
+    })
+}
 
 #[test]
 fn every_code_has_a_failing_case_and_a_documented_example() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cases: Vec<String> = std::fs::read_dir(root.join("tests/cases/errors"))
+    let mut cases: Vec<String> = std::fs::read_dir(root.join("tests/cases/errors"))
         .expect("tests/cases/errors exists")
         .map(|e| e.expect("readable").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".pay"))
         .collect();
-    let reference =
-        std::fs::read_to_string(root.join("docs/reference.md")).expect("docs/reference.md exists");
-    let mut missing = Vec::new();
+    cases.sort();
+    let path = root.join("docs/reference.md");
+    let mut reference = std::fs::read_to_string(&path).expect("docs/reference.md exists");
+    let update = std::env::var_os("UPDATE_REFERENCE").is_some();
+    let mut problems = Vec::new();
     for code in CODES {
-        if !cases.iter().any(|c| c.starts_with(code.id) && c.ends_with(".pay")) {
-            missing.push(format!("{}: no tests/cases/errors/{}_*.pay", code.id, code.id));
+        let Some(case) = cases.iter().find(|c| c.starts_with(code.id)) else {
+            problems.push(format!("{}: no tests/cases/errors/{}_*.pay", code.id, code.id));
+            continue;
+        };
+        let prefix = format!("### {}", code.id);
+        let Some(at) = reference.find(&prefix) else {
+            problems.push(format!("{}: no `{prefix}` entry in docs/reference.md", code.id));
+            continue;
+        };
+        let heading_end = at + reference[at..].find('\n').unwrap_or(0);
+        let heading = format!("### {}: {}", code.id, code.title);
+        let entry_end = reference[heading_end..].find("\n### ").map_or(reference.len(), |i| heading_end + i);
+        let entry = &reference[heading_end..entry_end];
+        if entry.matches("```").count() < 6 {
+            problems.push(format!(
+                "{}: the entry needs the contract, the error and the fix as code blocks",
+                code.id
+            ));
+            continue;
         }
-        let heading = format!("### {}", code.id);
-        match reference.find(&heading) {
-            None => missing.push(format!("{}: no `{heading}` in docs/reference.md", code.id)),
-            Some(at) => {
-                let entry = &reference[at..];
-                let entry = &entry[..entry[4..].find("\n### ").map_or(entry.len(), |i| i + 4)];
-                if entry.matches("```").count() < 4 {
-                    missing.push(format!(
-                        "{}: the reference entry needs the error and the fix as code blocks",
-                        code.id
-                    ));
-                }
+        let Some(text_start) = entry.find("```text\n").map(|i| heading_end + i + "```text\n".len()) else {
+            problems.push(format!("{}: the entry has no ```text block with the error", code.id));
+            continue;
+        };
+        let text_end = text_start + reference[text_start..].find("\n```").unwrap_or(0);
+        let documented = reference[text_start..text_end].to_string();
+        let actual = rendered_case(root, case);
+        if let Some(problem) = fix_compiles(root, case, entry) {
+            problems.push(format!("{}: {problem}", code.id));
+        }
+        let current_heading = &reference[at..heading_end];
+        if update {
+            reference.replace_range(text_start..text_end, &actual);
+            reference.replace_range(at..heading_end, &heading);
+        } else {
+            if current_heading != heading {
+                problems.push(format!("{}: heading is `{current_heading}`, expected `{heading}`", code.id));
+            }
+            if documented != actual {
+                problems.push(format!(
+                    "{}: documented output differs from what payable prints for {case}",
+                    code.id
+                ));
             }
         }
     }
-    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    if update {
+        std::fs::write(&path, &reference).expect("docs/ is writable");
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(run `UPDATE_REFERENCE=1 cargo test --test codes` to refresh the example outputs)",
+        problems.join("\n")
+    );
 }

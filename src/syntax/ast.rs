@@ -20,6 +20,16 @@ pub struct Ident {
 #[derive(Clone, Debug, Default)]
 pub struct Module {
     pub items: Vec<Item>,
+    /// Items that did not parse (already reported), so that later stages do not also report
+    /// them as missing or their names as unknown.
+    pub broken: Vec<BrokenItem>,
+}
+
+/// What can be read of an item that did not parse: its keyword and, if any, its name.
+#[derive(Clone, Debug)]
+pub struct BrokenItem {
+    pub keyword: String,
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -46,21 +56,21 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    /// The word a user would use for this kind of item, for messages.
+    /// The words a user would use for this kind of item, with its article, for messages.
     pub fn noun(&self) -> &'static str {
         match self {
-            ItemKind::Use(_) => "`use`",
-            ItemKind::Contract(_) => "contract header",
-            ItemKind::Enum(_) => "enum",
-            ItemKind::Unit(_) => "unit",
+            ItemKind::Use(_) => "a `use`",
+            ItemKind::Contract(_) => "a contract header",
+            ItemKind::Enum(_) => "an enum",
+            ItemKind::Unit(_) => "a unit",
             ItemKind::Bands(_) => "bands",
-            ItemKind::Participant(_) => "participant declaration",
-            ItemKind::Event(_) => "event declaration",
-            ItemKind::Let(_) => "definition",
-            ItemKind::Outcome(_) => "outcome",
-            ItemKind::Cohort(_) => "cohort outcome",
-            ItemKind::Highest(_) => "`pay only the highest of`",
-            ItemKind::Test(_) => "test",
+            ItemKind::Participant(_) => "a participant declaration",
+            ItemKind::Event(_) => "an event declaration",
+            ItemKind::Let(_) => "a definition",
+            ItemKind::Outcome(_) => "an outcome",
+            ItemKind::Cohort(_) => "a cohort outcome",
+            ItemKind::Highest(_) => "a `pay only the highest of`",
+            ItemKind::Test(_) => "a test",
         }
     }
 }
@@ -88,11 +98,19 @@ pub struct ContractEntry {
 #[derive(Clone, Debug)]
 pub enum ContractEntryKind {
     Currency(Ident),
-    Achievable { from: DateLit, to: DateLit },
+    Achievable {
+        from: DateLit,
+        to: DateLit,
+    },
     ClaimsClose(DateLit),
     TotalCap(Quantity),
     ParticipantCap(Quantity),
-    Rounding { mode: RoundingMode, increment: Quantity },
+    Rounding {
+        mode: RoundingMode,
+        increment: Quantity,
+    },
+    /// `working days exclude england_and_wales`: whose bank holidays are not working days.
+    Holidays(Ident),
 }
 
 impl ContractEntryKind {
@@ -104,6 +122,7 @@ impl ContractEntryKind {
             ContractEntryKind::TotalCap(_) => "total cap",
             ContractEntryKind::ParticipantCap(_) => "cap per participant",
             ContractEntryKind::Rounding { .. } => "rounding rule",
+            ContractEntryKind::Holidays(_) => "working-day calendar",
         }
     }
 }
@@ -132,9 +151,11 @@ pub struct Quantity {
     pub span: Span,
 }
 
-/// `hours per week`: a unit word, optionally divided by another.
+/// `hours per week`: a unit word, optionally divided by another. `working days` sets
+/// `working`.
 #[derive(Clone, Debug)]
 pub struct UnitExpr {
+    pub working: bool,
     pub numerator: Ident,
     pub denominator: Option<Ident>,
     pub span: Span,
@@ -142,9 +163,10 @@ pub struct UnitExpr {
 
 impl UnitExpr {
     pub fn text(&self) -> String {
+        let working = if self.working { "working " } else { "" };
         match &self.denominator {
-            Some(d) => format!("{} per {}", self.numerator.name, d.name),
-            None => self.numerator.name.clone(),
+            Some(d) => format!("{working}{} per {}", self.numerator.name, d.name),
+            None => format!("{working}{}", self.numerator.name),
         }
     }
 }
@@ -439,6 +461,14 @@ pub enum ConditionKind {
         filter: EventFilter,
         window: Window,
         excluding: Vec<Ident>,
+    },
+    /// `sum of earnings.amount reaches 768 GBP within 18 months after ...`: the day a running
+    /// total first reaches a value.
+    Reaches {
+        aggregate: Aggregate,
+        aggregate_span: Span,
+        threshold: Expr,
+        window: Window,
     },
     /// `wellbeing_survey.score rises by at least 3 from the first wellbeing_survey within ...`
     Change {

@@ -177,6 +177,7 @@ impl Ctx {
                     },
                     increment: self.quantity(p[1].clone())?,
                 },
+                Rule::holidays_entry => ContractEntryKind::Holidays(self.ident(&children(p[0].clone())[0])),
                 _ => return Err(Diagnostic::bug(format!("unexpected {rule:?}"), span)),
             };
             entries.push(ContractEntry { span, kind });
@@ -278,8 +279,12 @@ impl Ctx {
 
     fn unit_expr(&self, pair: Pair<Rule>) -> UnitExpr {
         let span = self.span(&pair);
-        let p = children(pair);
-        UnitExpr { numerator: self.ident(&p[0]), denominator: p.get(1).map(|d| self.ident(d)), span }
+        let mut p = children(pair);
+        let working = p[0].as_rule() == Rule::working;
+        if working {
+            p.remove(0);
+        }
+        UnitExpr { working, numerator: self.ident(&p[0]), denominator: p.get(1).map(|d| self.ident(d)), span }
     }
 
     fn let_decl(&self, parts: Vec<Pair<Rule>>) -> Result<LetDecl> {
@@ -552,6 +557,18 @@ impl Ctx {
                 window: self.window(p[2].clone())?,
                 excluding: self.exclusion(p.get(3)),
             },
+            Rule::reaches => {
+                let aggregate_span = self.span(&p[0]);
+                let ExprKind::Aggregate(aggregate) = self.expr(p[0].clone())?.kind else {
+                    return Err(self.bug(&p[0], "a running total"));
+                };
+                ConditionKind::Reaches {
+                    aggregate: *aggregate,
+                    aggregate_span,
+                    threshold: self.expr(p[1].clone())?,
+                    window: self.window(p[2].clone())?,
+                }
+            }
             Rule::change => ConditionKind::Change {
                 value: self.expr(p[0].clone())?,
                 direction: if p[1].as_str() == "rises" {

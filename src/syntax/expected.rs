@@ -5,6 +5,9 @@ use super::Rule;
 use pest::error::{Error, ErrorVariant};
 use std::collections::BTreeSet;
 
+/// What `describe` says when nothing it could name was expected.
+pub const NOTHING_NAMED: &str = "something else";
+
 const EXPRESSION: &str = "a value such as `participant.born`, `16 hours per week` or `2025-04-01`";
 const ITEM: &str =
     "an item (`contract`, `participant`, `event`, `let`, `outcome`, `cohort outcome`, `test`, ...)";
@@ -96,10 +99,12 @@ fn describe_rule(rule: Rule) -> Option<String> {
 }
 
 /// "a date such as `2025-04-01` or `from`": every distinct expectation, in a stable order.
-pub fn describe(error: &Error<Rule>, previous_word: &str) -> String {
+pub fn describe(error: &Error<Rule>, previous_word: &str, tokens_only: bool) -> String {
     let mut phrases: BTreeSet<String> = BTreeSet::new();
     if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        phrases.extend(positives.iter().filter_map(|r| describe_rule(*r)));
+        if !tokens_only {
+            phrases.extend(positives.iter().filter_map(|r| describe_rule(*r)));
+        }
     }
     // pest names the innermost rule that failed (any value); the word before says which
     // kind of value the clause wants.
@@ -136,7 +141,7 @@ pub fn describe(error: &Error<Rule>, previous_word: &str) -> String {
         }
     }
     match words.len() {
-        0 => "something else".to_string(),
+        0 => NOTHING_NAMED.to_string(),
         1 => words.remove(0),
         n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
     }
@@ -204,6 +209,9 @@ pub fn help_for(found: &str, rest_of_line: &str, at_line_start: bool, keywords: 
     let next_token = rest_of_line.split_whitespace().next().unwrap_or("");
     if next_token.contains('/') && next_token.starts_with(|c: char| c.is_ascii_digit()) {
         return Some("write dates as year-month-day, e.g. `2016-03-15`".to_string());
+    }
+    if next_token.starts_with(['£', '$', '€']) {
+        return Some("write the currency code after the amount: `1_000 GBP`".to_string());
     }
     if found == "=" {
         return Some("to compare, write `==`; `=` only gives a definition its value".to_string());

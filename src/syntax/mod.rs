@@ -45,13 +45,34 @@ fn parse_item_by_item(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>
                 module.items.extend(part.items);
                 diagnostics.extend(errors);
             }
-            Err(error) => diagnostics.push(syntax_error(file, text, start, &error)),
+            Err(error) => {
+                diagnostics.push(syntax_error(file, text, start, &error));
+                module.broken.push(broken_item(piece));
+            }
         }
     }
     (module, diagnostics)
 }
 
-const ITEM_KEYWORDS: &[&str] = &[
+/// The keyword and name of an item that failed to parse: `event employment {` gives
+/// (`event`, `employment`); `cohort outcome half {` gives (`cohort`, `half`).
+fn broken_item(piece: &str) -> ast::BrokenItem {
+    let code =
+        piece.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("//")).unwrap_or("");
+    let mut words = code
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty() && *w != "activity");
+    let keyword = words.next().unwrap_or("").to_string();
+    if keyword == "cohort" {
+        words.next();
+    }
+    let named =
+        matches!(keyword.as_str(), "event" | "let" | "enum" | "bands" | "unit" | "cohort" | "outcome");
+    let name = if named { words.next().map(str::to_string) } else { None };
+    ast::BrokenItem { keyword, name }
+}
+
+pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "use",
     "contract",
     "enum",
@@ -96,10 +117,25 @@ fn syntax_error(file: FileId, text: &str, base: usize, error: &pest::error::Erro
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let offset = base + position;
+    // pest places the error where the last rule failed; a literal token such as `:` may have
+    // been expected further on, and then that is where the mistake is.
+    let token_position = error.parse_attempts().map_or(0, |a| a.max_position);
+    let skip_space = |at: usize| {
+        let rest = &text[at.min(text.len())..];
+        at + (rest.len() - rest.trim_start().len())
+    };
+    let further = skip_space(base + token_position);
+    let token_expected = (token_position > position && further > skip_space(base + position))
+        .then(|| expected::describe(error, previous_word(text, further), true))
+        .filter(|words| words != expected::NOTHING_NAMED);
+    let (offset, expected) = match token_expected {
+        Some(words) => (further, words),
+        None => {
+            let offset = skip_space(base + position);
+            (offset, expected::describe(error, previous_word(text, offset), false))
+        }
+    };
     let found = found_at(text, offset);
-    let previous = previous_word(text, offset);
-    let expected = expected::describe(error, previous);
     let span = Span::new(file, offset, offset + found.len().max(if offset < text.len() { 1 } else { 0 }));
     let found_text = if found.is_empty() {
         if offset >= text.len() { "the end of the file".to_string() } else { "this".to_string() }

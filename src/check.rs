@@ -223,6 +223,10 @@ struct Checker<'a> {
     lets: BTreeMap<String, LetState>,
     /// Events whose fields the expression being checked reads.
     events_read: BTreeSet<String>,
+    /// While pricing a cohort outcome: what its tiers are compared with.
+    tier_type: Option<Ty>,
+    /// The type of the cohort measure last checked.
+    measure_type: Option<Ty>,
     /// Errors not reported because a syntax error already explains them (a name declared by
     /// an item that did not parse): counted so that checks that follow stay quiet too.
     quiet_errors: usize,
@@ -245,6 +249,8 @@ impl<'a> Checker<'a> {
             enums: BTreeMap::new(),
             lets: BTreeMap::new(),
             events_read: BTreeSet::new(),
+            tier_type: None,
+            measure_type: None,
             quiet_errors: 0,
             individual_outcomes: BTreeMap::new(),
             cohort_outcomes: BTreeSet::new(),
@@ -845,7 +851,7 @@ impl<'a> Checker<'a> {
             self.items(0).iter().filter(|i| matches!(i.kind, ast::ItemKind::Participant(_))).collect();
         if decls.len() > 1 {
             self.error(
-                Diagnostic::error(E_MISPLACED_ITEM, "participants are declared twice")
+                Diagnostic::error(E_PARTICIPANTS, "participants are declared twice")
                     .at(decls[1].span, "second declaration")
                     .also(decls[0].span, "first declaration")
                     .help("put every participant field in one `participant { ... }`"),
@@ -862,7 +868,7 @@ impl<'a> Checker<'a> {
             if has_outcomes {
                 let file = self.program.modules[0].file;
                 self.error(
-                    Diagnostic::error(E_MISPLACED_ITEM, "this contract does not declare its participants")
+                    Diagnostic::error(E_PARTICIPANTS, "this contract does not declare its participants")
                         .at(Span::new(file, 0, 0), "expected `participant { ... }` in this file")
                         .help("declare what is known of each participant, e.g. `participant { born: date  referred: date }`"),
                 );
@@ -1487,7 +1493,16 @@ impl<'a> Checker<'a> {
         let first = &path[0];
         let rest = &path[1..];
         let error = (Ty::Error, ir::Expr::Bool { value: false });
-        // Parameters shadow everything.
+        // Where an enum is expected, a bare name that is one of its cases is that case, even
+        // if an outcome or definition has the same name (`== full_time`).
+        if rest.is_empty() {
+            if let Some(Ty::Enum(enum_name)) = expected.map(strip_optional) {
+                if self.enums.get(enum_name).is_some_and(|e| e.cases.contains(&first.name)) {
+                    return self.enum_case(&enum_name.clone(), first);
+                }
+            }
+        }
+        // Parameters shadow everything else.
         if let Some((_, ty)) = scope.params.iter().find(|(n, _)| *n == first.name) {
             if !rest.is_empty() {
                 self.error(
@@ -2480,7 +2495,7 @@ impl<'a> Checker<'a> {
                 }
             }
             K::Occurrence { filter, window } => {
-                let filter = self.filter(scope, filter, false);
+                let filter = self.filter(scope, filter, true);
                 let window = self.window(scope, window);
                 ir::Condition::Occurrence { filter: filter?, window, span }
             }
@@ -2492,6 +2507,7 @@ impl<'a> Checker<'a> {
                     self.error(
                         Diagnostic::error(E_AGGREGATE_WITHOUT_WINDOW, format!("when must this hold? It reads {} but has no window", list_names(&read)))
                             .at(e.span, "a condition on records needs a window of time")
+                            .note("`and` joins two conditions, and a window applies only to the condition it ends: to judge both on the same day or period, put them in brackets, `(A and B) in at least ...`")
                             .help("add one, e.g. `... within 6 months after participant.referred`, or count periods: `... in at least 13 of the 26 calendar months after ...`"),
                     );
                     return None;
@@ -2500,6 +2516,73 @@ impl<'a> Checker<'a> {
                 ir::Condition::Holds { expr: x, span }
             }
         })
+    }
+
+    /// Whether a condition fixes a date of achievement on its own.
+    fn dated(&self, c: &ir::Condition) -> bool {
+        match c {
+            ir::Condition::Holds { expr, .. } => {
+                self.reads_window(&serde_json::to_value(expr).unwrap_or_default())
+            }
+            ir::Condition::All { conditions, .. } => conditions.iter().any(|c| self.dated(c)),
+            ir::Condition::Any { conditions, .. } => conditions.iter().all(|c| self.dated(c)),
+            _ => true,
+        }
+    }
+
+    /// Whether an expression (through the definitions it uses) reads a windowed aggregate.
+    fn reads_window(&self, value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Object(map) => {
+                let op = map.get("op").and_then(|v| v.as_str());
+                if op == Some("aggregate") && map.get("window").is_some_and(|w| !w.is_null()) {
+                    return true;
+                }
+                if let (Some("ref" | "call"), Some(name)) =
+                    (op, map.get("name").or(map.get("function")).and_then(|v| v.as_str()))
+                {
+                    if let Some(d) = self.out.definitions.iter().find(|d| d.name == name) {
+                        if self.reads_window(&serde_json::to_value(&d.body).unwrap_or_default()) {
+                            return true;
+                        }
+                    }
+                }
+                map.values().any(|v| self.reads_window(v))
+            }
+            serde_json::Value::Array(items) => items.iter().any(|v| self.reads_window(v)),
+            _ => false,
+        }
+    }
+
+    /// A condition that reads no records and no window has no date: it is allowed only as a
+    /// guard, joined by `and` to a condition that has one.
+    fn check_dated(&mut self, c: &ir::Condition, guarded: bool) {
+        match c {
+            ir::Condition::Holds { expr, span } => {
+                if !guarded && !self.reads_window(&serde_json::to_value(expr).unwrap_or_default()) {
+                    let file = self.program.modules[0].file;
+                    let span = Span::new(file, span.start as usize, span.end as usize);
+                    self.error(
+                        Diagnostic::error(E_NO_EVENT, "this condition has no date: it reads no records and no window")
+                            .at(span, "when would it be achieved?")
+                            .note("a condition on the participant alone can only narrow another condition, joined with `and`")
+                            .help("to say who can achieve the outcome, write `eligible when ...`; to say when, add a condition on records with a window"),
+                    );
+                }
+            }
+            ir::Condition::All { conditions, .. } => {
+                let guarded = guarded || conditions.iter().any(|c| self.dated(c));
+                for child in conditions {
+                    self.check_dated(child, guarded);
+                }
+            }
+            ir::Condition::Any { conditions, .. } => {
+                for child in conditions {
+                    self.check_dated(child, guarded);
+                }
+            }
+            _ => {}
+        }
     }
 
     // ------------------------------------------------------------ outcomes
@@ -2582,7 +2665,15 @@ impl<'a> Checker<'a> {
                 seen.insert(key, clause.span);
             }
             match &clause.kind {
-                ast::OutcomeClauseKind::Achieved(c) => condition = self.condition(&scope, c),
+                ast::OutcomeClauseKind::Achieved(c) => {
+                    let errors_before = self.diagnostics.len();
+                    condition = self.condition(&scope, c);
+                    if let Some(checked) =
+                        condition.as_ref().filter(|_| self.diagnostics.len() == errors_before)
+                    {
+                        self.check_dated(checked, false);
+                    }
+                }
                 ast::OutcomeClauseKind::Pays(p) => {
                     let paying = Scope { paying_for: Some(o.name.name.clone()), ..scope.clone() };
                     payment = self.payment(&paying, p, clause.span, false)
@@ -2789,8 +2880,45 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let mut out = Vec::new();
+                let expected = self.tier_type.clone();
+                let mut previous: Option<(Decimal, Span)> = None;
                 for t in tiers {
-                    let (_, from) = self.participant_value(scope, &t.from, None, "a tier's threshold");
+                    let (ty, from) =
+                        self.participant_value(scope, &t.from, expected.as_ref(), "a tier's threshold");
+                    if let Some(expected) = &expected {
+                        if !self.comparable(expected, &ty) {
+                            self.mismatch(
+                                t.from.span,
+                                expected,
+                                &ty,
+                                "a tier (tiers are compared with what the cohort achieves)",
+                            );
+                        }
+                    }
+                    let value = match &from {
+                        ir::Expr::Percent { value }
+                        | ir::Expr::Decimal { value }
+                        | ir::Expr::Quantity { value, .. } => Some(*value),
+                        ir::Expr::Int { value } => Some(Decimal::from(*value)),
+                        _ => None,
+                    };
+                    if let (Some(value), Some((before, before_span))) = (value, previous) {
+                        if value <= before {
+                            let sources = &self.program.sources;
+                            let this = sources.get(t.from.span.file).slice(t.from.span).to_string();
+                            let that = sources.get(before_span.file).slice(before_span).to_string();
+                            self.error(
+                                Diagnostic::error(E_TIERS_ORDER, format!("this tier starts at {this}, not above the tier before ({that})"))
+                                    .at(t.from.span, "not above the tier before")
+                                    .also(before_span, "the tier before")
+                                    .note("the highest tier reached is paid, so tiers are listed from the lowest threshold up")
+                                    .help("list the tiers in increasing order, each threshold above the last"),
+                            );
+                        }
+                    }
+                    if let Some(value) = value {
+                        previous = Some((value, t.from.span));
+                    }
                     out.push(ir::Tier { from, amount: self.amount(scope, &t.amount) });
                 }
                 ir::Payment::Tiers { tiers: out, span: ir_span }
@@ -2874,7 +3002,8 @@ impl<'a> Checker<'a> {
                     measure = m;
                     target = t;
                 }
-                ast::CohortClauseKind::Pays(p) => payment = self.payment(&scope, p, clause.span, true),
+                // Priced after the loop: tiers are checked against the measure.
+                ast::CohortClauseKind::Pays(_) => {}
                 ast::CohortClauseKind::MoneyCap(q) => caps.amount = self.money(q, "the outcome's cap"),
                 ast::CohortClauseKind::VolumeCap { payments } => caps.payments = Some(*payments),
                 ast::CohortClauseKind::ClaimWithin(e) => {
@@ -2882,6 +3011,17 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.tier_type = match &target {
+            Some(ir::CohortTarget::AgainstControl { .. }) => Some(Ty::Percent),
+            Some(ir::CohortTarget::Threshold { .. }) => self.measure_type.clone(),
+            None => None,
+        };
+        for clause in &c.clauses {
+            if let ast::CohortClauseKind::Pays(p) = &clause.kind {
+                payment = self.payment(&scope, p, clause.span, true);
+            }
+        }
+        self.tier_type = None;
         let has = |f: fn(&ast::CohortClauseKind) -> bool| c.clauses.iter().any(|x| f(&x.kind));
         for (present, what, example) in [
             (
@@ -2968,6 +3108,7 @@ impl<'a> Checker<'a> {
                 (Some(ir::Measure::Mean { expr: x }), if t.is_numeric() { Ty::Decimal } else { t })
             }
         };
+        self.measure_type = Some(mty.clone());
         let target = match c {
             ast::CohortCondition::Threshold { op, value, .. } => {
                 let (t, x) = self.participant_value(scope, value, Some(&mty), "a cohort threshold");
@@ -2997,6 +3138,32 @@ impl<'a> Checker<'a> {
                             .at(s.level_span, "expected a level such as `5%` or `10%`")
                             .note("the level is the chance of paying for a difference that is only noise"),
                         );
+                    }
+                    let proportion = matches!(
+                        m.kind,
+                        ast::MeasureKind::ShareAchieving(_) | ast::MeasureKind::ShareWhere(_)
+                    );
+                    let fits = match s.test.name.as_str() {
+                        "two_proportion_z_test" | "fisher_exact_test" => Some(proportion),
+                        "welch_t_test" | "mann_whitney_u_test" => Some(!proportion),
+                        _ => None,
+                    };
+                    if fits == Some(false) {
+                        let (what, use_instead) = if proportion {
+                            ("a share (a proportion)", "two_proportion_z_test or fisher_exact_test")
+                        } else {
+                            ("a count or a mean", "welch_t_test or mann_whitney_u_test")
+                        };
+                        self.error(
+                            Diagnostic::error(
+                                E_UNKNOWN_TEST,
+                                format!("`{}` does not fit this measure, which is {what}", s.test.name),
+                            )
+                            .at(s.test.span, "the wrong test for this measure")
+                            .also(m.span, format!("this is {what}"))
+                            .help(format!("use {use_instead} (or permutation_test)")),
+                        );
+                        return None;
                     }
                     if !SIGNIFICANCE_TESTS.contains(&s.test.name.as_str()) {
                         let mut d = Diagnostic::error(
@@ -3172,9 +3339,20 @@ impl<'a> Checker<'a> {
             );
         }
         let mut expects = Vec::new();
+        let mut expected: BTreeMap<String, Span> = BTreeMap::new();
         for e in &t.expects {
             let found = self.outcome_refs(std::slice::from_ref(&e.outcome), "`expect`");
             let Some(outcome) = found.into_iter().next() else { continue };
+            if let Some(first) = expected.get(&outcome) {
+                self.error(
+                    Diagnostic::error(E_TEST_RECORD, format!("the test expects `{outcome}` twice"))
+                        .at(e.span, "second expectation")
+                        .also(*first, "first expectation")
+                        .help("an outcome has one status at the test's date: keep one expectation, or write a second test with another `as of`"),
+                );
+                continue;
+            }
+            expected.insert(outcome.clone(), e.span);
             let span = self.ir_span(e.span);
             let exp = match &e.status {
                 ast::ExpectStatus::Achieved { on, paying } => ir::TestExpectation {

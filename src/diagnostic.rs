@@ -77,7 +77,8 @@ codes! {
     E_NOT_IN_MODULE = "E0039", "declaration not allowed in a module";
     E_UNKNOWN_TEST = "E0040", "unknown significance test";
     E_DIVISION_BY_ZERO = "E0041", "division by zero";
-    E_MISPLACED_ITEM = "E0042", "item in the wrong place";
+    E_PARTICIPANTS = "E0042", "participants not declared, or declared twice";
+    E_TIERS_ORDER = "E0043", "tiers out of order";
 }
 
 /// One labelled place in the source.

@@ -363,8 +363,10 @@ pub enum Condition {
         window: Window,
         span: Span,
     },
-    /// A participant-level boolean (e.g. a threshold on a windowed aggregate). Achieved on
-    /// the last day of the latest window it reads, once that day has passed.
+    /// A participant-level boolean. If it reads a windowed aggregate (a threshold on a total),
+    /// achieved on the last day of the latest window it reads, once that day has passed. If
+    /// it reads no window, it is a guard inside `all`: it must hold, and the date comes from
+    /// the conditions beside it.
     Holds { expr: Expr, span: Span },
 }
 
@@ -481,13 +483,14 @@ pub enum Payment {
         cases: Vec<PaymentCase>,
         span: Span,
     },
-    /// The amount of the highest tier whose `from` the measure reaches; nothing below the
-    /// first.
+    /// The amount of the highest tier whose `from` is reached; nothing below the first.
+    /// Against a threshold the measure is tiered; against a control group, the effect.
     Tiers {
         tiers: Vec<Tier>,
         span: Span,
     },
-    /// `rate` for each percentage point (or unit) the measure is above `above`.
+    /// `rate` for each percentage point (or unit) above `above`: of the measure against a
+    /// threshold, of the effect against a control group.
     PerPoint {
         rate: Quantity,
         above: Expr,

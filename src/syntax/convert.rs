@@ -537,6 +537,9 @@ impl Ctx {
     fn condition(&self, pair: Pair<Rule>) -> Result<Condition> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
+        if rule == Rule::not_expr {
+            return Ok(Condition { span, kind: ConditionKind::Holds(self.expr(pair)?) });
+        }
         let p = children(pair);
         let kind = match rule {
             Rule::condition | Rule::cond_and => {
@@ -644,9 +647,6 @@ impl Ctx {
                 filter: self.filter(p[0].clone())?,
                 window: self.window(p[1].clone())?,
             },
-            Rule::expr => ConditionKind::Holds(self.expr(
-                p.into_iter().next().map_or_else(|| Err(Diagnostic::bug("empty expression", span)), Ok)?,
-            )?),
             _ => return Err(Diagnostic::bug(format!("unexpected condition {rule:?}"), span)),
         };
         Ok(Condition { span, kind })

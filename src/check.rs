@@ -2558,17 +2558,17 @@ impl<'a> Checker<'a> {
     /// guard, joined by `and` to a condition that has one.
     fn check_dated(&mut self, c: &ir::Condition, guarded: bool) {
         match c {
-            ir::Condition::Holds { expr, span } => {
-                if !guarded && !self.reads_window(&serde_json::to_value(expr).unwrap_or_default()) {
-                    let file = self.program.modules[0].file;
-                    let span = Span::new(file, span.start as usize, span.end as usize);
-                    self.error(
-                        Diagnostic::error(E_NO_EVENT, "this condition has no date: it reads no records and no window")
-                            .at(span, "when would it be achieved?")
-                            .note("a condition on the participant alone can only narrow another condition, joined with `and`")
-                            .help("to say who can achieve the outcome, write `eligible when ...`; to say when, add a condition on records with a window"),
-                    );
-                }
+            ir::Condition::Holds { expr, span }
+                if !guarded && !self.reads_window(&serde_json::to_value(expr).unwrap_or_default()) =>
+            {
+                let file = self.program.modules[0].file;
+                let span = Span::new(file, span.start as usize, span.end as usize);
+                self.error(
+                    Diagnostic::error(E_NO_EVENT, "this condition has no date: it reads no records and no window")
+                        .at(span, "when would it be achieved?")
+                        .note("a condition on the participant alone can only narrow another condition, joined with `and`")
+                        .help("to say who can achieve the outcome, write `eligible when ...`; to say when, add a condition on records with a window"),
+                );
             }
             ir::Condition::All { conditions, .. } => {
                 let guarded = guarded || conditions.iter().any(|c| self.dated(c));

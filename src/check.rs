@@ -2561,8 +2561,8 @@ impl<'a> Checker<'a> {
             ir::Condition::Holds { expr, span }
                 if !guarded && !self.reads_window(&serde_json::to_value(expr).unwrap_or_default()) =>
             {
-                let file = self.program.modules[0].file;
-                let span = Span::new(file, span.start as usize, span.end as usize);
+                let span =
+                    Span::new(crate::source::FileId(span.file), span.start as usize, span.end as usize);
                 self.error(
                     Diagnostic::error(E_NO_EVENT, "this condition has no date: it reads no records and no window")
                         .at(span, "when would it be achieved?")

@@ -301,3 +301,97 @@ pub fn to_json<'a>(sources: &'a SourceMap, d: &'a Diagnostic) -> JsonDiagnostic<
         help: d.help.as_deref(),
     }
 }
+
+/// A compilation's errors as one library error: a `std::error::Error` and a
+/// `miette::Diagnostic`, so that a program using payable as a library can turn them into a
+/// miette report with `?`. Each problem keeps its code, labels, notes and help.
+#[derive(Debug)]
+pub struct CompileError {
+    pub file: String,
+    pub problems: Vec<SourcedDiagnostic>,
+}
+
+/// One diagnostic together with the text of the file its primary label points into.
+#[derive(Debug)]
+pub struct SourcedDiagnostic {
+    pub diagnostic: Diagnostic,
+    source: miette::NamedSource<String>,
+    file: crate::source::FileId,
+}
+
+impl CompileError {
+    pub fn new(file: &str, sources: &SourceMap, diagnostics: Vec<Diagnostic>) -> CompileError {
+        let problems = diagnostics
+            .into_iter()
+            .map(|diagnostic| {
+                let file_id = diagnostic.primary_span().unwrap_or_default().file;
+                let f = sources.get(file_id);
+                SourcedDiagnostic {
+                    source: miette::NamedSource::new(&f.name, f.text.clone()),
+                    file: file_id,
+                    diagnostic,
+                }
+            })
+            .collect();
+        CompileError { file: file.to_string(), problems }
+    }
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors = self.problems.iter().filter(|p| p.diagnostic.is_error()).count();
+        write!(f, "`{}` has {errors} error{}", self.file, if errors == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl miette::Diagnostic for CompileError {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn miette::Diagnostic)))
+    }
+}
+
+impl std::fmt::Display for SourcedDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for SourcedDiagnostic {}
+
+impl miette::Diagnostic for SourcedDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(self.diagnostic.code.id))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        let mut lines: Vec<String> = self.diagnostic.notes.iter().map(|n| format!("note: {n}")).collect();
+        lines.extend(self.diagnostic.help.clone());
+        (!lines.is_empty()).then(|| Box::new(lines.join("\n")) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        // miette shows one source per diagnostic: labels in other files are left out.
+        let labels = self.diagnostic.labels.iter().filter(|l| l.span.file == self.file).map(|l| {
+            let span = (l.span.start as usize, (l.span.end - l.span.start) as usize);
+            if l.primary {
+                miette::LabeledSpan::new_primary_with_span(Some(l.message.clone()), span)
+            } else {
+                miette::LabeledSpan::new_with_span(Some(l.message.clone()), span)
+            }
+        });
+        Some(Box::new(labels))
+    }
+}

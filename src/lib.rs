@@ -34,6 +34,16 @@ impl Compilation {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.is_error())
     }
+
+    /// The IR, or every diagnostic as one error (a `miette::Diagnostic`) for library users.
+    /// A file without a contract (a module) is an error with no diagnostics.
+    pub fn into_result(self, file: &str) -> Result<ir::Contract, diagnostic::CompileError> {
+        let has_errors = self.has_errors();
+        match (self.ir, has_errors) {
+            (Some(ir), false) => Ok(ir),
+            _ => Err(diagnostic::CompileError::new(file, &self.sources, self.diagnostics)),
+        }
+    }
 }
 
 /// Compiles the contract `text`, named `name` (a path, for messages and relative `use`).

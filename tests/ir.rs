@@ -84,3 +84,17 @@ fn units_are_normalised_to_canonical_units() {
     assert_eq!(field.input_unit.as_deref(), Some("hours per day"));
     assert_eq!(field.input_factor.to_string(), "7");
 }
+
+#[test]
+fn library_errors_are_miette_diagnostics_with_codes_and_labels() {
+    use miette::Diagnostic;
+    let broken = youth().replace("pays 300 GBP", "pays 300 EUR");
+    let error = payable::compile("contract.pay", &broken, &NoFiles).into_result("contract.pay").unwrap_err();
+    assert_eq!(error.to_string(), "`contract.pay` has 1 error");
+    let first = error.related().expect("the problems are related diagnostics").next().expect("one problem");
+    assert_eq!(first.code().map(|c| c.to_string()).as_deref(), Some("E0011"));
+    let label = first.labels().expect("labelled").next().expect("one label");
+    assert_eq!(&broken[label.offset()..label.offset() + label.len()], "300 EUR");
+    let report = format!("{:?}", miette::Report::new(error));
+    assert!(report.contains("E0011"), "{report}");
+}

@@ -714,12 +714,26 @@ pub enum Expr {
     Not {
         operand: Box<Expr>,
     },
-    /// Arithmetic. `date + quantity` adds calendar time (months clamp to the month's last
-    /// day: 31 January + 1 month is 28 or 29 February); `date - date` is a number of days.
+    /// Arithmetic on numbers and quantities (in canonical units). Percentages taking part in
+    /// `*` or `/` are already divided by 100.
     Binary {
         operator: BinaryOp,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
+    },
+    /// A date moved by `by` units of calendar time (`day`, `month` or `working_day`),
+    /// backwards when `backwards`. Months clamp to the month's last day: 31 January + 1 month
+    /// is 28 or 29 February.
+    ShiftDate {
+        date: Box<Expr>,
+        by: Box<Expr>,
+        unit: String,
+        backwards: bool,
+    },
+    /// The number of days from `from` to `to` (negative when `to` is earlier).
+    DaysBetween {
+        from: Box<Expr>,
+        to: Box<Expr>,
     },
     And {
         operands: Vec<Expr>,

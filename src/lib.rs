@@ -11,6 +11,7 @@
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod eval;
 pub mod ir;
 pub mod lower;
 pub mod resolve;

@@ -78,7 +78,8 @@ fn units_are_normalised_to_canonical_units() {
     let ir = ir_of(&youth());
     let def = serde_json::to_value(&ir.definitions[0]).expect("serialises");
     // 16 years is 192 calendar months: years and months are one dimension, days another.
-    assert_eq!(def["body"]["rhs"], serde_json::json!({"op": "quantity", "value": "192", "unit": "month"}));
+    assert_eq!(def["body"]["op"], "shift_date");
+    assert_eq!(def["body"]["by"], serde_json::json!({"op": "quantity", "value": "192", "unit": "month"}));
     let weekly = ir_of(&youth().replace("hours: hours per week\n", "hours: hours per day\n"));
     let field = &weekly.events[0].fields[2];
     assert_eq!(field.input_unit.as_deref(), Some("hours per day"));

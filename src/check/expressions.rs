@@ -419,7 +419,7 @@ impl<'a> Checker<'a> {
             }
         }
         let ty = self.arithmetic(op, (lhs, &lt), (rhs, &rt), span);
-        (ty, ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) })
+        (ty, elaborate_arithmetic(operator, (lx, &lt), (rx, &rt)))
     }
 
     pub(super) fn arithmetic(
@@ -1213,6 +1213,52 @@ impl<'a> Checker<'a> {
                     span,
                 }
             }
+        }
+    }
+}
+
+/// Arithmetic whose meaning depends on types becomes its own IR construct, so that no reader
+/// of the IR needs the types: calendar shifts of dates, days between dates, and percentages
+/// used as fractions (`10% * 1_000 GBP` is 100 GBP).
+fn elaborate_arithmetic(
+    operator: ir::BinaryOp,
+    (lx, lt): (ir::Expr, &Ty),
+    (rx, rt): (ir::Expr, &Ty),
+) -> ir::Expr {
+    let duration_unit = |t: &Ty| match t {
+        Ty::Quantity(d) if d.is_duration() => Some(d.canonical_unit()),
+        _ => None,
+    };
+    let subtract = operator == ir::BinaryOp::Sub;
+    match (lt, rt) {
+        (Ty::Date, Ty::Date) if subtract => ir::Expr::DaysBetween { from: Box::new(rx), to: Box::new(lx) },
+        (Ty::Date, other) if duration_unit(other).is_some() => ir::Expr::ShiftDate {
+            date: Box::new(lx),
+            by: Box::new(rx),
+            unit: duration_unit(other).unwrap_or_default(),
+            backwards: subtract,
+        },
+        (other, Ty::Date) if duration_unit(other).is_some() => ir::Expr::ShiftDate {
+            date: Box::new(rx),
+            by: Box::new(lx),
+            unit: duration_unit(other).unwrap_or_default(),
+            backwards: false,
+        },
+        _ => {
+            let fraction = |x: ir::Expr, t: &Ty| {
+                if *t == Ty::Percent && matches!(operator, ir::BinaryOp::Mul | ir::BinaryOp::Div) {
+                    ir::Expr::Binary {
+                        operator: ir::BinaryOp::Div,
+                        lhs: Box::new(x),
+                        rhs: Box::new(ir::Expr::Int { value: 100 }),
+                    }
+                } else {
+                    x
+                }
+            };
+            let percent_with_percent = *lt == Ty::Percent && *rt == Ty::Percent;
+            let (lx, rx) = if percent_with_percent { (lx, rx) } else { (fraction(lx, lt), fraction(rx, rt)) };
+            ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) }
         }
     }
 }

@@ -1,0 +1,621 @@
+//! Conditions: whether, and on which date, a participant achieves an outcome, as of a date.
+//!
+//! Every condition works on sets of days (`DaySet`): the days on which a filter holds, the
+//! days excluded, the days of a period. A condition is **achieved** on a date, **not
+//! achieved** (it can no longer happen, with the reason) or **pending** until the date by
+//! which it will be decided. Data are known only up to the as-of date: a period, a window or
+//! a spell that has not ended says nothing yet about the days after it.
+
+use super::day::Day;
+use super::interpret::{Scope, Seen};
+use super::plan::{CCondition, CExpr, CFilter, CWindow};
+use super::value::{EventRecord, Value};
+use crate::ir;
+
+/// The verdict on a condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict<'t> {
+    Achieved {
+        on: Day,
+        evidence: Vec<&'t EventRecord>,
+    },
+    NotAchieved {
+        reason: String,
+    },
+    Pending {
+        until: Day,
+    },
+    /// A condition on the participant alone that holds: it narrows, but sets no date.
+    Holds,
+}
+
+/// Sorted, disjoint, inclusive ranges of days.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DaySet(Vec<(Day, Day)>);
+
+impl DaySet {
+    pub fn from_ranges(mut ranges: Vec<(Day, Day)>) -> DaySet {
+        ranges.retain(|(a, b)| a <= b);
+        ranges.sort();
+        let mut merged: Vec<(Day, Day)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some((_, end)) if a.0 <= end.0 + 1 => *end = (*end).max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        DaySet(merged)
+    }
+
+    /// Days of the set inside `[a, b]`.
+    pub fn count_in(&self, a: Day, b: Day) -> i64 {
+        self.0
+            .iter()
+            .map(|(x, y)| {
+                let lo = (*x).max(a);
+                let hi = (*y).min(b);
+                if lo <= hi { i64::from(hi.0 - lo.0 + 1) } else { 0 }
+            })
+            .sum()
+    }
+
+    pub fn first_in(&self, a: Day, b: Day) -> Option<Day> {
+        self.0.iter().find(|(_, y)| *y >= a).map(|(x, _)| (*x).max(a)).filter(|d| *d <= b)
+    }
+
+    pub fn contains(&self, d: Day) -> bool {
+        self.0.iter().any(|(x, y)| *x <= d && d <= *y)
+    }
+
+    pub fn minus(&self, other: &DaySet) -> DaySet {
+        let mut out = Vec::new();
+        for &(a, b) in &self.0 {
+            let mut start = a;
+            for &(x, y) in &other.0 {
+                if y < start || x > b {
+                    continue;
+                }
+                if x > start {
+                    out.push((start, x.plus_days(-1)));
+                }
+                start = start.max(y.plus_days(1));
+            }
+            if start <= b {
+                out.push((start, b));
+            }
+        }
+        DaySet(out)
+    }
+
+    /// The day on which the `n`-th day of the set (from `a`) falls, if within `b`.
+    pub fn nth_from(&self, a: Day, b: Day, n: i64) -> Option<Day> {
+        let mut seen = 0;
+        for &(x, y) in &self.0 {
+            let lo = x.max(a);
+            let hi = y.min(b);
+            if lo > hi {
+                continue;
+            }
+            let len = i64::from(hi.0 - lo.0 + 1);
+            if seen + len >= n {
+                return Some(lo.plus_days((n - seen - 1) as i32));
+            }
+            seen += len;
+        }
+        None
+    }
+}
+
+/// Judges conditions for one participant, noting the working when asked to explain.
+pub struct Judge<'s, 'a, 't> {
+    pub scope: &'s Scope<'a, 't>,
+    /// Days before this cannot count (a repeat is measured after the previous achievement).
+    pub not_before: Option<Day>,
+    pub trace: Option<Vec<String>>,
+}
+
+impl<'s, 'a, 't> Judge<'s, 'a, 't> {
+    fn note(&mut self, line: impl FnOnce() -> String) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(line());
+        }
+    }
+
+    fn as_of(&self) -> Day {
+        self.scope.known.as_of
+    }
+
+    fn achievable_end(&self) -> Day {
+        self.scope.plan.achievable.1
+    }
+
+    fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
+        let (start, end) = self.scope.window(w)?;
+        Some((self.not_before.map_or(start, |n| start.max(n)), end))
+    }
+
+    fn records(&self, event: usize) -> &'a [Seen<'t>] {
+        &self.scope.known.events[event]
+    }
+
+    /// The days in `[lo, hi]` on which the filter holds, and the records behind them.
+    fn holding(&self, f: &CFilter, lo: Day, hi: Day) -> (DaySet, Vec<&'t EventRecord>) {
+        let records = self.records(f.event);
+        let mut ranges = Vec::new();
+        let mut evidence = Vec::new();
+        if f.per_day {
+            let mut cuts: Vec<Day> = vec![lo, hi.plus_days(1)];
+            for s in records {
+                for d in [s.start, s.end.plus_days(1)] {
+                    if d > lo && d <= hi {
+                        cuts.push(d);
+                    }
+                }
+            }
+            cuts.sort();
+            cuts.dedup();
+            for pair in cuts.windows(2) {
+                let (a, b) = (pair[0], pair[1].plus_days(-1));
+                let active: Vec<Seen<'t>> =
+                    records.iter().filter(|s| s.start <= a && s.end >= a).copied().collect();
+                if self.scope.with_active(&active).truthy(&f.predicate) {
+                    ranges.push((a, b));
+                    evidence.extend(active.iter().map(|s| s.record));
+                }
+            }
+        } else {
+            for s in records {
+                if s.end < lo || s.start > hi {
+                    continue;
+                }
+                if self.scope.with_record(s.record).truthy(&f.predicate) {
+                    ranges.push((s.start.max(lo), s.end.min(hi)));
+                    evidence.push(s.record);
+                }
+            }
+        }
+        evidence.dedup_by_key(|r| r.origin);
+        (DaySet::from_ranges(ranges), evidence)
+    }
+
+    fn excluded(&self, events: &[usize], lo: Day, hi: Day) -> DaySet {
+        let mut ranges = Vec::new();
+        for &e in events {
+            for s in self.records(e) {
+                if s.end >= lo && s.start <= hi {
+                    ranges.push((s.start.max(lo), s.end.min(hi)));
+                }
+            }
+        }
+        DaySet::from_ranges(ranges)
+    }
+
+    pub fn judge(&mut self, c: &CCondition) -> Verdict<'t> {
+        match c {
+            CCondition::All(parts) => {
+                let verdicts: Vec<Verdict<'t>> = parts.iter().map(|p| self.judge(p)).collect();
+                if let Some(not) = verdicts.iter().find(|v| matches!(v, Verdict::NotAchieved { .. })) {
+                    return not.clone();
+                }
+                if let Some(until) = verdicts
+                    .iter()
+                    .filter_map(|v| if let Verdict::Pending { until } = v { Some(*until) } else { None })
+                    .max()
+                {
+                    return Verdict::Pending { until };
+                }
+                let mut on = None;
+                let mut evidence = Vec::new();
+                for v in verdicts {
+                    if let Verdict::Achieved { on: d, evidence: e } = v {
+                        on = Some(on.map_or(d, |x: Day| x.max(d)));
+                        evidence.extend(e);
+                    }
+                }
+                match on {
+                    Some(on) => Verdict::Achieved { on, evidence },
+                    None => Verdict::Holds,
+                }
+            }
+            CCondition::Any(parts) => {
+                let verdicts: Vec<Verdict<'t>> = parts.iter().map(|p| self.judge(p)).collect();
+                let achieved = verdicts
+                    .iter()
+                    .filter_map(|v| if let Verdict::Achieved { on, .. } = v { Some((*on, v)) } else { None })
+                    .min_by_key(|(on, _)| *on);
+                if let Some((_, v)) = achieved {
+                    return v.clone();
+                }
+                if verdicts.iter().any(|v| matches!(v, Verdict::Holds)) {
+                    return Verdict::Holds;
+                }
+                if let Some(until) = verdicts
+                    .iter()
+                    .filter_map(|v| if let Verdict::Pending { until } = v { Some(*until) } else { None })
+                    .max()
+                {
+                    return Verdict::Pending { until };
+                }
+                let reasons: Vec<String> = verdicts
+                    .into_iter()
+                    .filter_map(|v| if let Verdict::NotAchieved { reason } = v { Some(reason) } else { None })
+                    .collect();
+                Verdict::NotAchieved { reason: reasons.join("; and ") }
+            }
+            CCondition::Periods { filter, at_least, of, period, start, day_after, counting, excluding } => {
+                let Some(anchor) = self.scope.day(start) else { return missing_anchor() };
+                let mut first = if *day_after { anchor.plus_days(1) } else { anchor };
+                if let Some(n) = self.not_before {
+                    first = first.max(n);
+                }
+                let periods = grid(*period, first, *of as usize, None);
+                self.count_periods(filter, periods, *at_least, counting, excluding, false)
+            }
+            CCondition::Consecutive { filter, periods, period, window, counting, excluding } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let grid = grid(*period, lo, usize::MAX, Some(hi));
+                self.count_periods(filter, grid, *periods, counting, excluding, true)
+            }
+            CCondition::Cumulative { filter, days, window, excluding } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let last = hi.min(self.achievable_end());
+                let known_end = last.min(self.as_of());
+                let (holding, evidence) = self.holding(filter, lo, known_end);
+                let counted = holding.minus(&self.excluded(excluding, lo, known_end));
+                let total = counted.count_in(lo, known_end);
+                self.note(|| format!("{total} day(s) counted from {lo} to {known_end}; {days} needed"));
+                if let Some(on) = counted.nth_from(lo, known_end, *days) {
+                    return Verdict::Achieved { on, evidence };
+                }
+                let remaining = i64::from((last.0 - known_end.0).max(0));
+                if last < lo || total + remaining < *days {
+                    return Verdict::NotAchieved {
+                        reason: format!(
+                            "{total} of the {days} days needed by {last}, and only {remaining} day(s) left"
+                        ),
+                    };
+                }
+                Verdict::Pending { until: last }
+            }
+            CCondition::Occurrence { filter, window } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let last = hi.min(self.achievable_end());
+                let known_end = last.min(self.as_of());
+                let (holding, evidence) = self.holding(filter, lo, known_end);
+                if let Some(on) = holding.first_in(lo, known_end) {
+                    self.note(|| format!("first holds on {on}, in the window {lo} to {hi}"));
+                    let evidence = evidence.into_iter().filter(|r| r.start <= on).collect();
+                    return Verdict::Achieved { on, evidence };
+                }
+                self.note(|| format!("does not hold on any day from {lo} to {known_end}"));
+                if last <= self.as_of() || last < lo {
+                    return Verdict::NotAchieved {
+                        reason: format!("it never held in the window {lo} to {last}"),
+                    };
+                }
+                Verdict::Pending { until: last }
+            }
+            CCondition::Absence { filter, max_occurrences, window, excluding } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                if hi > self.achievable_end() {
+                    return Verdict::NotAchieved {
+                        reason: format!(
+                            "the window ends on {hi}, after the achievable period ends ({})",
+                            self.achievable_end()
+                        ),
+                    };
+                }
+                let known_end = hi.min(self.as_of());
+                let excluded = self.excluded(excluding, lo, known_end);
+                let mut occurrences: Vec<(Day, &'t EventRecord)> = Vec::new();
+                for s in self.records(filter.event) {
+                    if s.end < lo || s.start > known_end {
+                        continue;
+                    }
+                    let day = s.start.max(lo);
+                    if excluded.contains(day) {
+                        continue;
+                    }
+                    if self.scope.with_record(s.record).truthy(&filter.predicate) {
+                        occurrences.push((day, s.record));
+                    }
+                }
+                occurrences.sort_by_key(|(d, r)| (*d, r.origin));
+                self.note(|| format!("{} matching record(s) from {lo} to {known_end}", occurrences.len()));
+                if let Some((day, _)) = occurrences.get(*max_occurrences as usize) {
+                    return Verdict::NotAchieved {
+                        reason: if *max_occurrences == 0 {
+                            format!("a matching record on {day}")
+                        } else {
+                            format!("more than {max_occurrences} matching records by {day}")
+                        },
+                    };
+                }
+                if hi <= self.as_of() {
+                    return Verdict::Achieved {
+                        on: hi,
+                        evidence: occurrences.into_iter().map(|(_, r)| r).collect(),
+                    };
+                }
+                Verdict::Pending { until: hi }
+            }
+            CCondition::Reaches { function, filter, field, threshold, window } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let last = hi.min(self.achievable_end());
+                let known_end = last.min(self.as_of());
+                let target = self.scope.eval(threshold);
+                let mut total = Value::Int(0);
+                let mut evidence = Vec::new();
+                for s in self.records(filter.event) {
+                    if s.start < lo || s.start > known_end {
+                        continue;
+                    }
+                    if !self.scope.with_record(s.record).truthy(&filter.predicate) {
+                        continue;
+                    }
+                    let amount = match (function, field) {
+                        (ir::AggregateFn::Sum, Some(f)) => {
+                            s.record.fields.get(*f).cloned().unwrap_or(Value::Missing)
+                        }
+                        _ => Value::Int(1),
+                    };
+                    total = super::interpret::arithmetic(ir::BinaryOp::Add, total, amount);
+                    evidence.push(s.record);
+                    if super::interpret::compare(ir::CmpOp::Ge, &total, &target) == Value::Bool(true) {
+                        let on = s.start;
+                        self.note(|| format!("the running total reaches {} on {on}", show(&total)));
+                        return Verdict::Achieved { on, evidence };
+                    }
+                }
+                self.note(|| format!("the running total is {} by {known_end}", show(&total)));
+                if last <= self.as_of() || last < lo {
+                    return Verdict::NotAchieved {
+                        reason: format!("the total was {} when the window closed on {last}", show(&total)),
+                    };
+                }
+                Verdict::Pending { until: last }
+            }
+            CCondition::Change { event, value, rises, by, baseline, window } => {
+                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let last = hi.min(self.achievable_end());
+                let known_end = last.min(self.as_of());
+                let in_window: Vec<&Seen<'t>> =
+                    self.records(*event).iter().filter(|s| s.start >= lo && s.start <= known_end).collect();
+                let by = self.scope.eval(by);
+                let (base, base_record, candidates) = match baseline {
+                    Some(b) => (self.scope.eval(b), None, &in_window[..]),
+                    None => match in_window.split_first() {
+                        Some((first, rest)) => {
+                            (self.scope.with_record(first.record).eval(value), Some(first.record), rest)
+                        }
+                        None => (Value::Missing, None, &in_window[..0]),
+                    },
+                };
+                for s in candidates {
+                    let v = self.scope.with_record(s.record).eval(value);
+                    let change = if *rises {
+                        super::interpret::arithmetic(ir::BinaryOp::Sub, v.clone(), base.clone())
+                    } else {
+                        super::interpret::arithmetic(ir::BinaryOp::Sub, base.clone(), v.clone())
+                    };
+                    if super::interpret::compare(ir::CmpOp::Ge, &change, &by) == Value::Bool(true) {
+                        let on = s.start;
+                        self.note(|| format!("from {} to {} on {on}", show(&base), show(&v)));
+                        let evidence = base_record.into_iter().chain([s.record]).collect();
+                        return Verdict::Achieved { on, evidence };
+                    }
+                }
+                self.note(|| {
+                    format!("baseline {}; no later record changed enough by {known_end}", show(&base))
+                });
+                if last <= self.as_of() || last < lo {
+                    return Verdict::NotAchieved {
+                        reason: format!(
+                            "no record in the window {lo} to {last} changed enough from {}",
+                            show(&base)
+                        ),
+                    };
+                }
+                Verdict::Pending { until: last }
+            }
+            CCondition::Holds(e) => {
+                let ends = self.window_ends(e);
+                match ends.iter().max() {
+                    None => {
+                        if self.scope.truthy(e) {
+                            Verdict::Holds
+                        } else {
+                            Verdict::NotAchieved {
+                                reason: "the participant does not meet the condition".into(),
+                            }
+                        }
+                    }
+                    Some(&end) if end > self.achievable_end() => Verdict::NotAchieved {
+                        reason: format!("it is decided on {end}, after the achievable period ends"),
+                    },
+                    Some(&end) if end > self.as_of() => Verdict::Pending { until: end },
+                    Some(&end) => {
+                        if self.scope.truthy(e) {
+                            Verdict::Achieved { on: end, evidence: Vec::new() }
+                        } else {
+                            Verdict::NotAchieved {
+                                reason: format!("it did not hold when its window closed on {end}"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The last days of the windows an expression's aggregates read.
+    fn window_ends(&self, e: &CExpr) -> Vec<Day> {
+        let mut out = Vec::new();
+        self.collect_window_ends(e, &mut out);
+        out
+    }
+
+    fn collect_window_ends(&self, e: &CExpr, out: &mut Vec<Day>) {
+        match e {
+            CExpr::Aggregate(a) => {
+                if let Some(w) = &a.window {
+                    if let Some((_, end)) = self.scope.window(w) {
+                        out.push(end);
+                    }
+                }
+            }
+            CExpr::Definition(i) => self.collect_window_ends(&self.scope.plan.definitions[*i].body, out),
+            CExpr::Call(i, args) => {
+                self.collect_window_ends(&self.scope.plan.definitions[*i].body, out);
+                args.iter().for_each(|a| self.collect_window_ends(a, out));
+            }
+            CExpr::Builtin(_, args) | CExpr::And(args) | CExpr::Or(args) => {
+                args.iter().for_each(|a| self.collect_window_ends(a, out))
+            }
+            CExpr::Classify(_, x) | CExpr::Neg(x) | CExpr::Not(x) | CExpr::IsPresent(x) => {
+                self.collect_window_ends(x, out)
+            }
+            CExpr::Arith(_, a, b)
+            | CExpr::Compare(_, a, b)
+            | CExpr::Coalesce(a, b)
+            | CExpr::DaysBetween(a, b)
+            | CExpr::ShiftDate { date: a, by: b, .. } => {
+                self.collect_window_ends(a, out);
+                self.collect_window_ends(b, out);
+            }
+            CExpr::If(a, b, c) => {
+                self.collect_window_ends(a, out);
+                self.collect_window_ends(b, out);
+                self.collect_window_ends(c, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts periods that count: `needed` of them in all (`consecutive`: in a row).
+    fn count_periods(
+        &mut self,
+        filter: &CFilter,
+        periods: Vec<(Day, Day)>,
+        needed: u32,
+        counting: &ir::Counting,
+        excluding: &[usize],
+        consecutive: bool,
+    ) -> Verdict<'t> {
+        let Some(&(lo, _)) = periods.first() else {
+            return Verdict::NotAchieved { reason: "the window holds no whole period".into() };
+        };
+        let hi = periods.last().map_or(lo, |p| p.1);
+        let known_end = hi.min(self.as_of());
+        let (holding, evidence) = self.holding(filter, lo, known_end);
+        let excluded = self.excluded(excluding, lo, known_end);
+        let needed = needed as usize;
+        let mut counted = 0;
+        let mut run = 0;
+        let mut undecided = 0;
+        let mut last_possible = None;
+        for (i, &(a, b)) in periods.iter().enumerate() {
+            if b > self.achievable_end() {
+                self.note(|| format!("period {} ({a} to {b}) ends after the achievable period", i + 1));
+                break;
+            }
+            if b > self.as_of() {
+                undecided += 1;
+                last_possible = Some(b);
+                continue;
+            }
+            let days = i64::from(b.0 - a.0 + 1) - excluded.count_in(a, b);
+            let held = holding.minus(&excluded).count_in(a, b);
+            let counts = match counting.rule {
+                ir::CountingRule::AnyDay => held >= 1,
+                ir::CountingRule::EveryDay => days > 0 && held == days,
+                ir::CountingRule::AtLeastDays => held >= i64::from(counting.min_days.unwrap_or(1)),
+            };
+            self.note(|| {
+                format!(
+                    "period {} ({a} to {b}): held on {held} of {days} day(s): {}",
+                    i + 1,
+                    if counts { "counts" } else { "does not count" }
+                )
+            });
+            if counts {
+                counted += 1;
+                run += 1;
+            } else {
+                run = 0;
+            }
+            let done = if consecutive { run >= needed } else { counted >= needed };
+            if done {
+                let evidence = evidence.into_iter().filter(|r| r.start <= b).collect();
+                return Verdict::Achieved { on: b, evidence };
+            }
+        }
+        let reachable = if consecutive {
+            // The current run can go on, or a new run can start, in the undecided periods.
+            run + undecided >= needed || undecided >= needed
+        } else {
+            counted + undecided >= needed
+        };
+        match (reachable, last_possible) {
+            (true, Some(until)) => Verdict::Pending { until },
+            _ => Verdict::NotAchieved {
+                reason: if consecutive {
+                    format!("no run of {needed} periods in a row can be completed in time")
+                } else {
+                    format!("{counted} period(s) counted, and {needed} cannot be reached in time")
+                },
+            },
+        }
+    }
+}
+
+fn missing_anchor<'t>() -> Verdict<'t> {
+    Verdict::NotAchieved { reason: "the date the window is measured from is missing".into() }
+}
+
+/// Consecutive periods of a kind from `start`: `count` of them, or (with `until`) as many
+/// whole periods as end on or before `until`.
+pub fn grid(kind: ir::PeriodKind, start: Day, count: usize, until: Option<Day>) -> Vec<(Day, Day)> {
+    let first = match kind {
+        ir::PeriodKind::CalendarMonth if start.ymd().2 == 1 => start,
+        ir::PeriodKind::CalendarMonth => start.last_of_month().plus_days(1),
+        ir::PeriodKind::CalendarWeek => start.plus_days(((7 - start.weekday()) % 7) as i32),
+        _ => start,
+    };
+    let mut out = Vec::new();
+    let mut k: i32 = 0;
+    while out.len() < count {
+        let period = match kind {
+            ir::PeriodKind::CalendarMonth => {
+                let a = first.plus_months(k);
+                (a, a.last_of_month())
+            }
+            ir::PeriodKind::Month => (first.plus_months(k), first.plus_months(k + 1).plus_days(-1)),
+            ir::PeriodKind::CalendarWeek | ir::PeriodKind::Week => {
+                (first.plus_days(7 * k), first.plus_days(7 * k + 6))
+            }
+            ir::PeriodKind::Day => (first.plus_days(k), first.plus_days(k)),
+        };
+        if until.is_some_and(|u| period.1 > u) {
+            break;
+        }
+        out.push(period);
+        k += 1;
+        if k > 100_000 {
+            break;
+        }
+    }
+    out
+}
+
+pub fn show(v: &Value) -> String {
+    match v {
+        Value::Missing => "nothing".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Decimal(d) => d.normalize().to_string(),
+        Value::Text(t) => format!("\"{t}\""),
+        Value::Day(d) => d.to_string(),
+        Value::Case(c) => format!("case {c}"),
+    }
+}

@@ -1,0 +1,182 @@
+//! Calendar days: the one date type of evaluation.
+//!
+//! A [`Day`] is a day of the proleptic Gregorian calendar, stored as days since 1970-01-01,
+//! so that comparing and stepping days is integer arithmetic on the hot path. Month and year
+//! arithmetic is calendar arithmetic: adding months keeps the day of the month and clamps to
+//! the target month's last day (31 January + 1 month = 28 or 29 February).
+
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Day(pub i32);
+
+impl Day {
+    /// The day for a year, month (1-12) and day of month, if it exists.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Day> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Day(days_from_civil(year, month, day)))
+    }
+
+    /// Year, month (1-12) and day of month.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.0)
+    }
+
+    /// Parses exactly `YYYY-MM-DD`; `None` for any other text or a day that does not exist.
+    pub fn parse(text: &str) -> Option<Day> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+            let mut n = 0u32;
+            for &c in &b[range] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + u32::from(c - b'0');
+            }
+            Some(n)
+        };
+        Day::from_ymd(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+    }
+
+    pub fn plus_days(self, n: i32) -> Day {
+        Day(self.0 + n)
+    }
+
+    /// Calendar months later (or earlier, for negative `n`), clamped to the month's end.
+    pub fn plus_months(self, n: i32) -> Day {
+        let (y, m, d) = self.ymd();
+        let index = y * 12 + (m as i32 - 1) + n;
+        let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+        let day = d.min(days_in_month(year, month));
+        Day(days_from_civil(year, month, day))
+    }
+
+    /// Monday is 0, Sunday is 6.
+    pub fn weekday(self) -> u32 {
+        // 1970-01-01 was a Thursday (3).
+        (self.0 + 3).rem_euclid(7) as u32
+    }
+
+    pub fn first_of_month(self) -> Day {
+        let (y, m, _) = self.ymd();
+        Day(days_from_civil(y, m, 1))
+    }
+
+    pub fn last_of_month(self) -> Day {
+        let (y, m, _) = self.ymd();
+        Day(days_from_civil(y, m, days_in_month(y, m)))
+    }
+
+    pub fn first_of_year(self) -> Day {
+        Day(days_from_civil(self.ymd().0, 1, 1))
+    }
+
+    /// Whole years from `self` to `on` (an age: a birthday is completed on the day itself;
+    /// someone born on 29 February completes a year on 28 February in other years).
+    pub fn whole_years_to(self, on: Day) -> i64 {
+        let (by, bm, bd) = self.ymd();
+        let (oy, _, _) = on.ymd();
+        let mut years = i64::from(oy - by);
+        let birthday_this_year = Day(days_from_civil(oy, bm, bd.min(days_in_month(oy, bm))));
+        if on < birthday_this_year {
+            years -= 1;
+        }
+        years
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+pub fn is_leap_year(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        _ => 28,
+    }
+}
+
+// Howard Hinnant's algorithms for converting between civil dates and a day count.
+fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy as i32;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i32::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Day {
+        Day::parse(text).unwrap()
+    }
+
+    #[test]
+    fn agrees_with_jiff_on_every_day_of_four_centuries() {
+        let mut d = day("1900-01-01");
+        let mut j = jiff::civil::date(1900, 1, 1);
+        while d < day("2300-01-01") {
+            assert_eq!(d.to_string(), j.to_string());
+            for months in [1, 12, 13, -1] {
+                let expected = j.checked_add(jiff::Span::new().months(months)).unwrap();
+                assert_eq!(d.plus_months(months).to_string(), expected.to_string(), "{d} + {months} months");
+            }
+            assert_eq!(d.weekday(), j.weekday().to_monday_zero_offset() as u32);
+            d = d.plus_days(1);
+            j = j.tomorrow().unwrap();
+        }
+    }
+
+    #[test]
+    fn month_ends_clamp_and_leap_days_exist_only_in_leap_years() {
+        assert_eq!(day("2025-01-31").plus_months(1), day("2025-02-28"));
+        assert_eq!(day("2024-01-31").plus_months(1), day("2024-02-29"));
+        assert_eq!(day("2008-02-29").plus_months(16 * 12), day("2024-02-29"));
+        assert_eq!(day("2009-02-28").plus_months(16 * 12), day("2025-02-28"));
+        assert_eq!(day("2008-02-29").plus_months(17 * 12), day("2025-02-28"));
+        assert!(Day::parse("2023-02-29").is_none());
+        assert!(Day::parse("2024-02-29").is_some());
+        assert!(Day::parse("2024-13-01").is_none());
+        assert!(Day::parse("2024-1-01").is_none());
+        assert!(Day::parse("15/03/2016").is_none());
+    }
+
+    #[test]
+    fn ages_complete_on_the_birthday() {
+        assert_eq!(day("2009-03-15").whole_years_to(day("2025-03-14")), 15);
+        assert_eq!(day("2009-03-15").whole_years_to(day("2025-03-15")), 16);
+        assert_eq!(day("2008-02-29").whole_years_to(day("2025-02-27")), 16);
+        assert_eq!(day("2008-02-29").whole_years_to(day("2025-02-28")), 17);
+    }
+}

@@ -1,0 +1,305 @@
+//! Decisions for one participant: every outcome's status as of the date, its amount before
+//! caps, and (when explaining) the working behind it.
+
+use super::conditions::{Judge, Verdict, show};
+use super::day::Day;
+use super::interpret::{Known, Scope, shift};
+use super::plan::{CPayment, Plan};
+use super::value::{Origin, Timeline, Value};
+use crate::ir;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use std::cell::RefCell;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Achieved,
+    NotAchieved,
+    Pending,
+}
+
+impl Status {
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::Achieved => "achieved",
+            Status::NotAchieved => "not achieved",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+/// A record that backed a decision: its `id` if the input gave one, else where it was read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Evidence {
+    pub id: Option<String>,
+    pub origin: Origin,
+}
+
+/// One outcome's status for one participant (for a repeating outcome, one per repeat).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Index of the outcome in the IR's `outcomes`.
+    pub outcome: usize,
+    /// 1 for the first achievement, 2 for the first repeat, ...
+    pub repeat: u32,
+    pub status: Status,
+    /// Achieved: the date achieved. Pending: the date by which it will be decided.
+    pub date: Option<Day>,
+    /// Achieved: the price, rounded, before caps.
+    pub amount: Option<Decimal>,
+    /// Not achieved: why; achieved but not paid in full: why.
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// The last day a claim can be made.
+    pub claim_by: Option<Day>,
+    /// The working, when explaining.
+    pub trace: Vec<String>,
+}
+
+/// Decides every outcome for one participant.
+pub fn decide(
+    plan: &Plan,
+    contract: &ir::Contract,
+    timeline: &Timeline,
+    as_of: Day,
+    explain: bool,
+) -> Vec<Decision> {
+    let known = Known::new(&timeline.participant, &timeline.events, contract.events.len(), as_of);
+    let cache = RefCell::new(vec![None; plan.definitions.len()]);
+    let mut achieved: Vec<Option<Day>> = vec![None; plan.outcomes.len()];
+    let mut first_status: Vec<Option<(Status, Option<Day>)>> = vec![None; plan.outcomes.len()];
+    let mut decisions = Vec::new();
+    for &index in &plan.order {
+        let outcome = &plan.outcomes[index];
+        let mut base = Decision {
+            outcome: index,
+            repeat: 1,
+            status: Status::NotAchieved,
+            date: None,
+            amount: None,
+            reason: None,
+            evidence: Vec::new(),
+            claim_by: None,
+            trace: Vec::new(),
+        };
+        // The dates of the outcomes decided so far; this outcome's own date is added when it
+        // is priced (a price may depend on when it was achieved).
+        let mut dates = achieved.clone();
+        let scope = Scope {
+            plan,
+            known: &known,
+            record: None,
+            active: None,
+            params: &[],
+            achieved: &achieved,
+            cache: &cache,
+        };
+        if !scope.truthy(&outcome.eligible) {
+            base.reason = Some("not eligible".into());
+            first_status[index] = Some((Status::NotAchieved, None));
+            decisions.push(base);
+            continue;
+        }
+        // An outcome waits for those it requires, and is achieved no earlier than they are.
+        let mut required_by: Option<Day> = None;
+        let mut blocked = None;
+        for &r in &outcome.requires {
+            let name = &plan.outcomes[r].name;
+            match first_status[r] {
+                Some((Status::Achieved, on)) => required_by = required_by.max(on),
+                Some((Status::Pending, until)) => {
+                    blocked.get_or_insert((Status::Pending, until, format!("waits for `{name}`")));
+                }
+                _ => {
+                    blocked =
+                        Some((Status::NotAchieved, None, format!("requires `{name}`, which is not achieved")))
+                }
+            }
+        }
+        if let Some((status, date, reason)) = blocked {
+            base.status = status;
+            base.date = date;
+            base.reason = Some(reason);
+            first_status[index] = Some((status, date));
+            decisions.push(base);
+            continue;
+        }
+        let mut not_before: Option<Day> = None;
+        let mut first_achieved = None;
+        for repeat in 1..=outcome.max_times {
+            let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
+            let verdict = judge.judge(&outcome.condition);
+            let trace = judge.trace.take().unwrap_or_default();
+            let mut decision = Decision { repeat, trace, ..base.clone() };
+            match verdict {
+                Verdict::Achieved { on, evidence } => {
+                    let on = required_by.map_or(on, |r| on.max(r));
+                    decision.evidence =
+                        evidence.iter().map(|r| Evidence { id: r.id.clone(), origin: r.origin }).collect();
+                    decision.evidence.sort();
+                    decision.evidence.dedup();
+                    if on < plan.achievable.0 {
+                        decision.reason = Some(format!(
+                            "achieved on {on}, before the achievable period starts ({})",
+                            plan.achievable.0
+                        ));
+                    } else if on > plan.achievable.1 {
+                        decision.reason = Some(format!(
+                            "achieved on {on}, after the achievable period ends ({})",
+                            plan.achievable.1
+                        ));
+                    } else {
+                        decision.status = Status::Achieved;
+                        decision.date = Some(on);
+                        decision.claim_by = Some(match outcome.claim_within {
+                            Some((amount, unit)) => {
+                                let n = i64::try_from(amount.trunc()).unwrap_or(i64::MAX / 4);
+                                shift(on, n, unit, &plan.holidays).min(plan.claims_close)
+                            }
+                            None => plan.claims_close,
+                        });
+                        dates[index] = Some(on);
+                        let priced = Scope { achieved: &dates, ..scope_again(&scope) };
+                        decision.amount =
+                            price(&priced, &outcome.payment).map(|a| round(a, &contract.rounding));
+                        if decision.amount.is_none() {
+                            decision.reason = Some(
+                                "its price could not be worked out (a value it needs is missing)".into(),
+                            );
+                        }
+                        not_before = Some(on.plus_days(1));
+                    }
+                }
+                Verdict::Pending { until } => {
+                    decision.status = Status::Pending;
+                    decision.date = Some(until);
+                }
+                Verdict::NotAchieved { reason } => decision.reason = Some(reason),
+                Verdict::Holds => decision.reason = Some("the condition sets no date".into()),
+            }
+            if repeat == 1 {
+                first_status[index] = Some((decision.status, decision.date));
+                if decision.status == Status::Achieved {
+                    first_achieved = decision.date;
+                }
+            }
+            let achieved_now = decision.status == Status::Achieved;
+            decisions.push(decision);
+            if !achieved_now {
+                break;
+            }
+        }
+        achieved[index] = first_achieved;
+    }
+    apply_exclusions(contract, &mut decisions);
+    decisions.sort_by_key(|d| (d.outcome, d.repeat));
+    decisions
+}
+
+fn scope_again<'a, 't>(s: &Scope<'a, 't>) -> Scope<'a, 't> {
+    Scope {
+        plan: s.plan,
+        known: s.known,
+        record: s.record,
+        active: s.active,
+        params: s.params,
+        achieved: s.achieved,
+        cache: s.cache,
+    }
+}
+
+fn price(scope: &Scope, payment: &CPayment) -> Option<Decimal> {
+    let value = match payment {
+        CPayment::Amount(e) => scope.eval(e),
+        CPayment::ByCase { on, cases } => match scope.eval(on) {
+            Value::Case(i) => scope.eval(cases.get(i as usize)?),
+            _ => Value::Missing,
+        },
+        // Tiers and points price cohort outcomes, decided elsewhere.
+        CPayment::Tiers(_) | CPayment::PerPoint { .. } => Value::Missing,
+    };
+    match value {
+        Value::Decimal(d) => Some(d),
+        Value::Int(n) => Some(Decimal::from(n)),
+        _ => None,
+    }
+}
+
+/// Rounds to a multiple of the contract's increment.
+pub fn round(amount: Decimal, rounding: &ir::Rounding) -> Decimal {
+    if rounding.increment <= Decimal::ZERO {
+        return amount;
+    }
+    let strategy = match rounding.mode {
+        ir::RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        ir::RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        ir::RoundingMode::Down => RoundingStrategy::ToZero,
+        ir::RoundingMode::Up => RoundingStrategy::AwayFromZero,
+    };
+    ((amount / rounding.increment).round_dp_with_strategy(0, strategy) * rounding.increment).normalize()
+}
+
+/// Outcomes that are alternatives: `excludes` keeps the first achieved; `pay only the
+/// highest of` pays only the highest amount.
+fn apply_exclusions(contract: &ir::Contract, decisions: &mut [Decision]) {
+    for group in &contract.exclusions {
+        let members: Vec<usize> = group
+            .outcomes
+            .iter()
+            .filter_map(|name| contract.outcomes.iter().position(|o| &o.name == name))
+            .collect();
+        let achieved: Vec<usize> = decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.repeat == 1 && d.status == Status::Achieved && members.contains(&d.outcome))
+            .map(|(i, _)| i)
+            .collect();
+        if achieved.len() < 2 {
+            continue;
+        }
+        let amount = |i: usize| decisions[i].amount.unwrap_or(Decimal::ZERO);
+        let winner = match group.rule {
+            ir::ExclusionRule::FirstAchieved => achieved.iter().copied().min_by(|&a, &b| {
+                decisions[a]
+                    .date
+                    .cmp(&decisions[b].date)
+                    .then(amount(b).cmp(&amount(a)))
+                    .then(decisions[a].outcome.cmp(&decisions[b].outcome))
+            }),
+            ir::ExclusionRule::Highest => achieved.iter().copied().min_by(|&a, &b| {
+                amount(b)
+                    .cmp(&amount(a))
+                    .then(decisions[a].date.cmp(&decisions[b].date))
+                    .then(decisions[a].outcome.cmp(&decisions[b].outcome))
+            }),
+        };
+        let Some(winner) = winner else { continue };
+        let winner_name = contract.outcomes[decisions[winner].outcome].name.clone();
+        let winner_date = decisions[winner].date.map(|d| d.to_string()).unwrap_or_default();
+        for i in achieved {
+            if i == winner {
+                continue;
+            }
+            let d = &mut decisions[i];
+            match group.rule {
+                ir::ExclusionRule::FirstAchieved => {
+                    d.status = Status::NotAchieved;
+                    d.amount = None;
+                    d.claim_by = None;
+                    d.reason =
+                        Some(format!("excluded: `{winner_name}` was achieved first, on {winner_date}"));
+                }
+                ir::ExclusionRule::Highest => {
+                    d.amount = Some(Decimal::ZERO);
+                    d.reason = Some(format!("only the highest of its group is paid: `{winner_name}`"));
+                }
+            }
+        }
+    }
+}
+
+/// A value for messages.
+pub fn describe(v: &Value) -> String {
+    show(v)
+}

@@ -1,0 +1,434 @@
+//! Reading one value of a declared field from the bytes of a cell: the type rules of the input
+//! formats, and the plain-words description of what each type expects.
+
+use crate::eval::day::Day;
+use crate::eval::value::Value;
+use crate::ir;
+use rust_decimal::Decimal;
+
+/// What a cell holds, before the field's type is applied. CSV gives `Empty` or `Text`; JSON
+/// Lines gives every variant.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Cell<'a> {
+    /// No such column in the file, or no such key in the object.
+    Absent,
+    /// An empty CSV cell or a JSON `null`.
+    Empty,
+    /// A CSV cell, or a JSON string (unescaped).
+    Text(&'a [u8]),
+    /// A JSON number, as written.
+    Number(&'a [u8]),
+    Bool(bool),
+    /// A JSON object or array.
+    Nested,
+}
+
+impl Cell<'_> {
+    /// Absent or empty: the cell says nothing.
+    pub(super) fn is_blank(&self) -> bool {
+        matches!(self, Cell::Absent | Cell::Empty)
+    }
+
+    /// The cell's text as written, for messages.
+    pub(super) fn shown(&self) -> String {
+        match self {
+            Cell::Absent | Cell::Empty => String::new(),
+            Cell::Text(b) | Cell::Number(b) => show(b),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Nested => "{...}".to_string(),
+        }
+    }
+
+    /// The text of an id-like cell (`id`, `participant`, `type`): a string, or a JSON number.
+    pub(super) fn key_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Cell::Text(b) | Cell::Number(b) if !b.is_empty() => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// A value for a message: lossy UTF-8, cut short when long.
+pub(super) fn show(bytes: &[u8]) -> String {
+    const MAX: usize = 60;
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() <= MAX {
+        return text.into_owned();
+    }
+    let mut cut: String = text.chars().take(MAX).collect();
+    cut.push('…');
+    cut
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Bool,
+    Int,
+    Bounded { min: i64, max: i64 },
+    Decimal,
+    Percent,
+    Quantity,
+    Enum { name: String, cases: Vec<String> },
+    Text,
+    Date,
+}
+
+/// How to read one declared field.
+#[derive(Clone, Debug)]
+pub(super) struct FieldReader {
+    pub name: String,
+    kind: Kind,
+    pub optional: bool,
+    /// `input_factor`, when it is not 1.
+    factor: Option<Decimal>,
+    /// What a value must look like, in plain words: "a number of hours per week".
+    expected: String,
+}
+
+/// Why a cell is not a value of its field; rendered by [`FieldReader::explain`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Problem {
+    Blank,
+    NotUtf8,
+    Nested,
+    Malformed,
+    NoSuchDay,
+    OutOfRange,
+    TooLarge,
+}
+
+impl FieldReader {
+    pub(super) fn new(field: &ir::Field, enums: &[ir::Enum]) -> Result<FieldReader, String> {
+        let (ty, optional) = match &field.ty {
+            ir::Type::Optional { of } => (of.as_ref(), true),
+            ty => (ty, false),
+        };
+        let kind = match ty {
+            ir::Type::Bool => Kind::Bool,
+            ir::Type::Int => Kind::Int,
+            ir::Type::Bounded { min, max } => Kind::Bounded { min: *min, max: *max },
+            ir::Type::Decimal => Kind::Decimal,
+            ir::Type::Percent => Kind::Percent,
+            ir::Type::Quantity { .. } => Kind::Quantity,
+            ir::Type::Text => Kind::Text,
+            ir::Type::Date => Kind::Date,
+            ir::Type::Enum { name } => match enums.iter().find(|e| &e.name == name) {
+                Some(e) => Kind::Enum { name: name.clone(), cases: e.cases.clone() },
+                None => return Err(format!("field `{}` has enum type `{name}`, which the contract does not declare", field.name)),
+            },
+            ir::Type::Optional { .. } => {
+                return Err(format!("field `{}` has an optional of an optional type", field.name));
+            }
+        };
+        let expected = match (&kind, ty) {
+            (Kind::Bool, _) => "`true` or `false`".to_string(),
+            (Kind::Int, _) => "a whole number".to_string(),
+            (Kind::Bounded { min, max }, _) => format!("a whole number from {min} to {max}"),
+            (Kind::Decimal, _) => "a number".to_string(),
+            (Kind::Percent, _) => "a percentage, such as 50 or 50%".to_string(),
+            (Kind::Quantity, ir::Type::Quantity { unit }) => {
+                quantity_words(field.input_unit.as_deref().unwrap_or(unit))
+            }
+            (Kind::Quantity, _) => "a number".to_string(),
+            (Kind::Enum { cases, .. }, _) => {
+                let listed: Vec<String> = cases.iter().map(|c| format!("`{c}`")).collect();
+                format!("one of {}", listed.join(", "))
+            }
+            (Kind::Text, _) => "text".to_string(),
+            (Kind::Date, _) => "a date as YYYY-MM-DD".to_string(),
+        };
+        let factor = (field.input_factor != Decimal::ONE).then_some(field.input_factor);
+        Ok(FieldReader { name: field.name.clone(), kind, optional, factor, expected })
+    }
+
+    /// The value of a cell. A blank cell is `Missing` for an optional field.
+    #[inline]
+    pub(super) fn read(&self, cell: Cell<'_>) -> Result<Value, Problem> {
+        match cell {
+            Cell::Absent | Cell::Empty => {
+                if self.optional {
+                    Ok(Value::Missing)
+                } else {
+                    Err(Problem::Blank)
+                }
+            }
+            Cell::Text(b) => self.read_text(b),
+            Cell::Number(b) => match self.kind {
+                Kind::Int | Kind::Bounded { .. } | Kind::Decimal | Kind::Percent | Kind::Quantity | Kind::Text => {
+                    self.read_text(b)
+                }
+                _ => Err(Problem::Malformed),
+            },
+            Cell::Bool(b) => match self.kind {
+                Kind::Bool => Ok(Value::Bool(b)),
+                Kind::Text => Ok(Value::Text(if b { "true" } else { "false" }.into())),
+                _ => Err(Problem::Malformed),
+            },
+            Cell::Nested => Err(Problem::Nested),
+        }
+    }
+
+    #[inline]
+    fn read_text(&self, b: &[u8]) -> Result<Value, Problem> {
+        match &self.kind {
+            Kind::Date => read_date(b).map(Value::Day),
+            Kind::Quantity => {
+                let n = parse_decimal(b).ok_or(Problem::Malformed)?;
+                match self.factor {
+                    None => Ok(Value::Decimal(n)),
+                    Some(f) => n.checked_mul(f).map(Value::Decimal).ok_or(Problem::TooLarge),
+                }
+            }
+            Kind::Int => parse_int(b).map(Value::Int),
+            Kind::Bounded { min, max } => {
+                let n = parse_int(b)?;
+                if n < *min || n > *max { Err(Problem::OutOfRange) } else { Ok(Value::Int(n)) }
+            }
+            Kind::Decimal => parse_decimal(b).map(Value::Decimal).ok_or(Problem::Malformed),
+            Kind::Percent => {
+                let number = match b.strip_suffix(b"%") {
+                    Some(rest) => rest.strip_suffix(b" ").unwrap_or(rest),
+                    None => b,
+                };
+                parse_decimal(number).map(Value::Decimal).ok_or(Problem::Malformed)
+            }
+            Kind::Bool => match b {
+                b"true" => Ok(Value::Bool(true)),
+                b"false" => Ok(Value::Bool(false)),
+                _ => Err(Problem::Malformed),
+            },
+            Kind::Enum { cases, .. } => match cases.iter().position(|c| c.as_bytes() == b) {
+                Some(i) => Ok(Value::Case(i as u32)),
+                None => Err(Problem::Malformed),
+            },
+            Kind::Text => match std::str::from_utf8(b) {
+                Ok(s) => Ok(Value::Text(s.into())),
+                Err(_) => Err(Problem::NotUtf8),
+            },
+        }
+    }
+
+    /// The message for a cell this field could not read: the value, what is wrong with it,
+    /// and what was expected.
+    pub(super) fn explain(&self, cell: Cell<'_>, problem: Problem) -> String {
+        let expected = &self.expected;
+        let value = match cell {
+            Cell::Absent => return format!("no value: expected {expected}"),
+            Cell::Empty => return format!("is empty: expected {expected}"),
+            Cell::Nested => return format!("is a JSON object or array: expected {expected}"),
+            Cell::Text(b"") => return format!("is an empty string: expected {expected}"),
+            cell => cell.shown(),
+        };
+        let bytes = match cell {
+            Cell::Text(b) | Cell::Number(b) => b,
+            _ => &[][..],
+        };
+        if problem == Problem::NotUtf8 || std::str::from_utf8(bytes).is_err() {
+            return format!("`{value}` is not valid UTF-8 text: expected {expected}");
+        }
+        let what = match (&self.kind, problem) {
+            (_, Problem::TooLarge) => "is too large",
+            (Kind::Date, Problem::NoSuchDay) => "is not a day that exists",
+            (Kind::Date, _) => "is not a date",
+            (Kind::Bool, _) => "is not `true` or `false`",
+            (Kind::Bounded { .. }, Problem::OutOfRange) => "is out of range",
+            (Kind::Int | Kind::Bounded { .. }, _) if parse_decimal(bytes).is_some() => {
+                "is not a whole number"
+            }
+            (Kind::Int | Kind::Bounded { .. }, _) => "is not a number",
+            (Kind::Enum { name, .. }, _) => return format!("`{value}` is not a case of `{name}`: expected {expected}"),
+            (Kind::Text, _) => "is not text",
+            _ => "is not a number",
+        };
+        format!("`{value}` {what}: expected {expected}")
+    }
+}
+
+/// "a number of hours per week" for the IR's canonical `hour/week`, or the declared input
+/// unit when there is one ("hours per day").
+fn quantity_words(unit: &str) -> String {
+    if unit.contains(' ') || !unit.contains(['/', '*']) && unit.chars().any(|c| c.is_ascii_lowercase()) {
+        // Already words (an input unit as the contract wrote it), or one plain word.
+        return match unit {
+            "hour" => "a number of hours".into(),
+            "day" => "a number of days".into(),
+            "month" => "a number of months".into(),
+            "working_day" => "a number of working days".into(),
+            _ => format!("a number of {unit}"),
+        };
+    }
+    let (top, bottom) = match unit.split_once('/') {
+        Some((t, b)) => (t, Some(b)),
+        None => (unit, None),
+    };
+    let money = crate::units::is_currency_code(top);
+    let plural = |w: &str| match w {
+        "hour" => "hours".to_string(),
+        "day" => "days".to_string(),
+        "month" => "months".to_string(),
+        "working_day" => "working days".to_string(),
+        other => other.to_string(),
+    };
+    let top_words: Vec<String> = top.split('*').map(plural).collect();
+    let mut words = match top {
+        "1" => "a number".to_string(),
+        _ if money => format!("an amount in {top}"),
+        _ => format!("a number of {}", top_words.join(" ")),
+    };
+    if let Some(bottom) = bottom {
+        let bottom: Vec<&str> = bottom.split('*').map(|w| if w == "working_day" { "working day" } else { w }).collect();
+        words.push_str(" per ");
+        words.push_str(&bottom.join(" per "));
+    }
+    words
+}
+
+#[inline]
+fn read_date(b: &[u8]) -> Result<Day, Problem> {
+    let text = std::str::from_utf8(b).map_err(|_| Problem::NotUtf8)?;
+    match Day::parse(text) {
+        Some(day) => Ok(day),
+        None => {
+            let shaped = b.len() == 10
+                && b.iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+            Err(if shaped { Problem::NoSuchDay } else { Problem::Malformed })
+        }
+    }
+}
+
+/// A whole number: an optional sign and decimal digits, nothing else.
+#[inline]
+pub(super) fn parse_int(b: &[u8]) -> Result<i64, Problem> {
+    let (negative, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        return Err(Problem::Malformed);
+    }
+    let mut n: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(Problem::Malformed);
+        }
+        // Accumulating negatively reaches i64::MIN too.
+        n = n.checked_mul(10).and_then(|n| n.checked_sub(i64::from(c - b'0'))).ok_or(Problem::TooLarge)?;
+    }
+    if negative { Ok(n) } else { n.checked_neg().ok_or(Problem::TooLarge) }
+}
+
+/// An exact decimal: an optional sign, digits with at most one `.`, and an optional exponent
+/// (`1.5e3`, as JSON writes numbers). Never goes through binary floating point.
+#[inline]
+pub(super) fn parse_decimal(b: &[u8]) -> Option<Decimal> {
+    let (negative, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    // Up to 18 digits fit an i64 whatever they are: the common case, with no allocation.
+    if rest.len() <= 18 {
+        let mut mantissa: i64 = 0;
+        let mut scale = 0u32;
+        let mut digits = 0;
+        let mut dot = false;
+        let mut plain = true;
+        for &c in rest {
+            if c.is_ascii_digit() {
+                mantissa = mantissa * 10 + i64::from(c - b'0');
+                digits += 1;
+                scale += u32::from(dot);
+            } else if c == b'.' && !dot {
+                dot = true;
+            } else {
+                plain = false;
+                break;
+            }
+        }
+        if plain {
+            if digits == 0 {
+                return None;
+            }
+            let mantissa = if negative { -mantissa } else { mantissa };
+            return Decimal::try_new(mantissa, scale).ok();
+        }
+    }
+    parse_decimal_slow(negative, rest)
+}
+
+fn parse_decimal_slow(negative: bool, rest: &[u8]) -> Option<Decimal> {
+    let (number, exponent) = match rest.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let digits = number.iter().filter(|c| c.is_ascii_digit()).count();
+    let dots = number.iter().filter(|&&c| c == b'.').count();
+    if digits == 0 || dots > 1 || digits + dots != number.len() {
+        return None;
+    }
+    let text = std::str::from_utf8(number).ok()?;
+    let mut value = Decimal::from_str_exact(text).ok()?;
+    if let Some(exponent) = exponent {
+        let exponent = parse_int(exponent).ok()?;
+        if exponent < 0 {
+            let scale = value.scale().checked_add(u32::try_from(exponent.checked_neg()?).ok()?)?;
+            if scale > Decimal::MAX_SCALE {
+                return None;
+            }
+            value.set_scale(scale).ok()?;
+        } else {
+            for _ in 0..exponent.min(40) {
+                value = value.checked_mul(Decimal::TEN)?;
+            }
+            if exponent > 40 && !value.is_zero() {
+                return None;
+            }
+        }
+    }
+    Some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Option<String> {
+        parse_decimal(s.as_bytes()).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn decimals_are_exact_and_strict() {
+        assert_eq!(dec("20"), Some("20".into()));
+        assert_eq!(dec("-2.50"), Some("-2.50".into()));
+        assert_eq!(dec("+0.1"), Some("0.1".into()));
+        assert_eq!(dec("123456789012345678.9"), Some("123456789012345678.9".into()));
+        assert_eq!(dec("12345678901234567890123"), Some("12345678901234567890123".into()));
+        assert_eq!(dec("1.5e3"), Some("1500.0".into()));
+        assert_eq!(dec("15E-1"), Some("1.5".into()));
+        assert_eq!(dec("1e99999999999"), None);
+        assert_eq!(dec("0e99999999999"), Some("0".into()));
+        for bad in ["", "-", ".", "1.2.3", "1_000", "twenty", "1,5", " 1", "1e", "NaN", "0x10", "1e-40"] {
+            assert_eq!(dec(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn integers_cover_the_whole_range_and_no_more() {
+        assert_eq!(parse_int(b"-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_int(b"9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(parse_int(b"9223372036854775808"), Err(Problem::TooLarge));
+        assert_eq!(parse_int(b"2.5"), Err(Problem::Malformed));
+        assert_eq!(parse_int(b"+"), Err(Problem::Malformed));
+    }
+
+    #[test]
+    fn units_read_as_words() {
+        assert_eq!(quantity_words("hour/week"), "a number of hours per week");
+        assert_eq!(quantity_words("hours per day"), "a number of hours per day");
+        assert_eq!(quantity_words("GBP"), "an amount in GBP");
+        assert_eq!(quantity_words("GBP/tonne"), "an amount in GBP per tonne");
+        assert_eq!(quantity_words("day"), "a number of days");
+        assert_eq!(quantity_words("1/week"), "a number per week");
+    }
+}

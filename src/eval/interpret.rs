@@ -1,0 +1,376 @@
+//! Expressions and windows, evaluated for one participant as of a date.
+
+use super::calendar;
+use super::day::Day;
+use super::plan::{Builtin, CAggregate, CExpr, CWindow, CWindowEnd, CalendarUnit, Plan};
+use super::value::{EventRecord, Participant, Value};
+use crate::ir;
+use rust_decimal::Decimal;
+use std::cell::RefCell;
+
+/// A record as known at the as-of date: later records are not seen, and a spell is known
+/// only up to the as-of date.
+#[derive(Clone, Copy, Debug)]
+pub struct Seen<'t> {
+    pub record: &'t EventRecord,
+    pub start: Day,
+    /// The last day known: `to`, or the as-of date for an open spell or one that ends later.
+    pub end: Day,
+}
+
+/// Everything known about one participant at the as-of date.
+pub struct Known<'t> {
+    pub participant: &'t Participant,
+    /// Records of each event (by IR index), in order of start, then input order.
+    pub events: Vec<Vec<Seen<'t>>>,
+    pub as_of: Day,
+}
+
+impl<'t> Known<'t> {
+    pub fn new(
+        participant: &'t Participant,
+        records: &'t [EventRecord],
+        event_count: usize,
+        as_of: Day,
+    ) -> Known<'t> {
+        let mut events: Vec<Vec<Seen<'t>>> = vec![Vec::new(); event_count];
+        for record in records {
+            if record.start > as_of || record.event >= event_count {
+                continue;
+            }
+            let end = record.end.map_or(as_of, |e| e.min(as_of));
+            events[record.event].push(Seen { record, start: record.start, end });
+        }
+        for list in &mut events {
+            list.sort_by_key(|s| (s.start, s.record.origin));
+        }
+        Known { participant, events, as_of }
+    }
+}
+
+/// What an expression can see while it is evaluated.
+pub struct Scope<'a, 't> {
+    pub plan: &'a Plan,
+    pub known: &'a Known<'t>,
+    /// The record a filter is judging.
+    pub record: Option<&'t EventRecord>,
+    /// The records in effect on the day being judged (for aggregates without a window).
+    pub active: Option<&'a [Seen<'t>]>,
+    pub params: &'a [Value],
+    /// Achievement dates of outcomes decided so far (by plan index).
+    pub achieved: &'a [Option<Day>],
+    /// Participant-level definitions, computed once.
+    pub cache: &'a RefCell<Vec<Option<Value>>>,
+}
+
+impl<'a, 't> Scope<'a, 't> {
+    pub fn with_record(&self, record: &'t EventRecord) -> Scope<'a, 't> {
+        Scope { record: Some(record), ..self.reborrow() }
+    }
+
+    pub fn with_active(&self, active: &'a [Seen<'t>]) -> Scope<'a, 't> {
+        Scope { active: Some(active), ..self.reborrow() }
+    }
+
+    fn reborrow(&self) -> Scope<'a, 't> {
+        Scope {
+            plan: self.plan,
+            known: self.known,
+            record: self.record,
+            active: self.active,
+            params: self.params,
+            achieved: self.achieved,
+            cache: self.cache,
+        }
+    }
+
+    pub fn truthy(&self, e: &CExpr) -> bool {
+        matches!(self.eval(e), Value::Bool(true))
+    }
+
+    pub fn day(&self, e: &CExpr) -> Option<Day> {
+        match self.eval(e) {
+            Value::Day(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn eval(&self, e: &CExpr) -> Value {
+        match e {
+            CExpr::Const(v) => v.clone(),
+            CExpr::ParticipantField(i) => {
+                self.known.participant.fields.get(*i).cloned().unwrap_or(Value::Missing)
+            }
+            CExpr::EventField(i) => {
+                self.record.and_then(|r| r.fields.get(*i).cloned()).unwrap_or(Value::Missing)
+            }
+            CExpr::Param(i) => self.params.get(*i).cloned().unwrap_or(Value::Missing),
+            CExpr::Definition(i) => self.definition(*i),
+            CExpr::Call(i, args) => {
+                let values: Vec<Value> = args.iter().map(|a| self.eval(a)).collect();
+                let inner = Scope { params: &values, ..self.reborrow() };
+                inner.eval(&self.plan.definitions[*i].body)
+            }
+            CExpr::Builtin(b, args) => self.builtin(*b, args),
+            CExpr::Classify(bands, value) => classify(self.plan, *bands, &self.eval(value)),
+            CExpr::Neg(x) => match self.eval(x) {
+                Value::Int(n) => Value::Int(-n),
+                Value::Decimal(d) => Value::Decimal(-d),
+                _ => Value::Missing,
+            },
+            CExpr::Not(x) => match self.eval(x) {
+                Value::Bool(b) => Value::Bool(!b),
+                _ => Value::Missing,
+            },
+            CExpr::Arith(op, a, b) => arithmetic(*op, self.eval(a), self.eval(b)),
+            CExpr::ShiftDate { date, by, unit, backwards } => {
+                let (Value::Day(d), amount) = (self.eval(date), self.eval(by)) else { return Value::Missing };
+                let Some(n) = whole(&amount) else { return Value::Missing };
+                let n = if *backwards { -n } else { n };
+                Value::Day(shift(d, n, *unit, &self.plan.holidays))
+            }
+            CExpr::DaysBetween(from, to) => match (self.eval(from), self.eval(to)) {
+                (Value::Day(a), Value::Day(b)) => Value::Decimal(Decimal::from(b.0 - a.0)),
+                _ => Value::Missing,
+            },
+            CExpr::And(xs) => {
+                for x in xs {
+                    match self.eval(x) {
+                        Value::Bool(true) => {}
+                        Value::Bool(false) => return Value::Bool(false),
+                        _ => return Value::Missing,
+                    }
+                }
+                Value::Bool(true)
+            }
+            CExpr::Or(xs) => {
+                let mut missing = false;
+                for x in xs {
+                    match self.eval(x) {
+                        Value::Bool(true) => return Value::Bool(true),
+                        Value::Bool(false) => {}
+                        _ => missing = true,
+                    }
+                }
+                if missing { Value::Missing } else { Value::Bool(false) }
+            }
+            CExpr::Compare(op, a, b) => compare(*op, &self.eval(a), &self.eval(b)),
+            CExpr::Coalesce(value, default) => match self.eval(value) {
+                Value::Missing => self.eval(default),
+                v => v,
+            },
+            CExpr::IsPresent(x) => Value::Bool(self.eval(x) != Value::Missing),
+            CExpr::If(c, t, o) => match self.eval(c) {
+                Value::Bool(true) => self.eval(t),
+                Value::Bool(false) => self.eval(o),
+                _ => Value::Missing,
+            },
+            CExpr::Aggregate(a) => self.aggregate(a),
+            CExpr::AchievedOn(i) => {
+                self.achieved.get(*i).copied().flatten().map_or(Value::Missing, Value::Day)
+            }
+        }
+    }
+
+    fn definition(&self, i: usize) -> Value {
+        let plan = &self.plan.definitions[i];
+        if plan.participant_level {
+            if let Some(v) = self.cache.borrow().get(i).cloned().flatten() {
+                return v;
+            }
+            let v = self.eval(&plan.body);
+            if let Some(slot) = self.cache.borrow_mut().get_mut(i) {
+                *slot = Some(v.clone());
+            }
+            return v;
+        }
+        self.eval(&plan.body)
+    }
+
+    fn builtin(&self, b: Builtin, args: &[CExpr]) -> Value {
+        let values: Vec<Value> = args.iter().map(|a| self.eval(a)).collect();
+        let day = |i: usize| match values.get(i) {
+            Some(Value::Day(d)) => Some(*d),
+            _ => None,
+        };
+        match b {
+            Builtin::Age => match (day(0), day(1)) {
+                (Some(born), Some(on)) => Value::Int(born.whole_years_to(on)),
+                _ => Value::Missing,
+            },
+            Builtin::StartOfMonth => day(0).map_or(Value::Missing, |d| Value::Day(d.first_of_month())),
+            Builtin::EndOfMonth => day(0).map_or(Value::Missing, |d| Value::Day(d.last_of_month())),
+            Builtin::StartOfYear => day(0).map_or(Value::Missing, |d| Value::Day(d.first_of_year())),
+            Builtin::Min | Builtin::Max => {
+                if values.contains(&Value::Missing) {
+                    return Value::Missing;
+                }
+                let function = if b == Builtin::Min { ir::AggregateFn::Min } else { ir::AggregateFn::Max };
+                aggregate(function, values)
+            }
+        }
+    }
+
+    /// An aggregate over the records of one event: those in its window, or (with no window)
+    /// those in effect on the day being judged.
+    fn aggregate(&self, a: &CAggregate) -> Value {
+        let records: Vec<&Seen<'t>> = match &a.window {
+            Some(w) => {
+                let Some((start, end)) = self.window(w) else { return Value::Missing };
+                self.known.events[a.event].iter().filter(|s| s.start >= start && s.start <= end).collect()
+            }
+            None => match self.active {
+                Some(active) => active.iter().filter(|s| s.record.event == a.event).collect(),
+                None => Vec::new(),
+            },
+        };
+        let mut values = Vec::new();
+        for s in records {
+            if !self.with_record(s.record).truthy(&a.filter) {
+                continue;
+            }
+            match a.field {
+                Some(f) => values.push(s.record.fields.get(f).cloned().unwrap_or(Value::Missing)),
+                None => values.push(Value::Int(1)),
+            }
+        }
+        aggregate(a.function, values)
+    }
+
+    /// A window's first and last day, or `None` when its anchor is missing. The last day is
+    /// never after the contract's achievable period.
+    pub fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
+        let anchor = self.day(&w.start)?;
+        let start = if w.day_after { anchor.plus_days(1) } else { anchor };
+        let end = match &w.end {
+            CWindowEnd::Length { amount, unit } => {
+                let n = whole(&Value::Decimal(*amount))?;
+                shift(start, n, *unit, &self.plan.holidays).plus_days(-1)
+            }
+            CWindowEnd::Date(e) => self.day(e)?,
+            CWindowEnd::AchievableEnd => self.plan.achievable.1,
+        };
+        Some((start, end))
+    }
+}
+
+/// A date moved by whole units of calendar time.
+pub fn shift(day: Day, n: i64, unit: CalendarUnit, holidays: &str) -> Day {
+    let n = i32::try_from(n).unwrap_or(if n < 0 { i32::MIN / 2 } else { i32::MAX / 2 });
+    match unit {
+        CalendarUnit::Day => day.plus_days(n),
+        CalendarUnit::Month => day.plus_months(n),
+        CalendarUnit::WorkingDay => calendar::plus_working_days(day, n, holidays),
+    }
+}
+
+fn whole(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(n) => Some(*n),
+        Value::Decimal(d) if d.fract().is_zero() => i64::try_from(*d).ok(),
+        Value::Decimal(d) => i64::try_from(d.trunc()).ok(),
+        _ => None,
+    }
+}
+
+fn number(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Int(n) => Some(Decimal::from(*n)),
+        Value::Decimal(d) => Some(*d),
+        _ => None,
+    }
+}
+
+pub fn arithmetic(op: ir::BinaryOp, a: Value, b: Value) -> Value {
+    if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
+        let result = match op {
+            ir::BinaryOp::Add => x.checked_add(*y),
+            ir::BinaryOp::Sub => x.checked_sub(*y),
+            ir::BinaryOp::Mul => x.checked_mul(*y),
+            ir::BinaryOp::Div => None,
+        };
+        if let Some(n) = result {
+            return Value::Int(n);
+        }
+    }
+    let (Some(x), Some(y)) = (number(&a), number(&b)) else { return Value::Missing };
+    let result = match op {
+        ir::BinaryOp::Add => x.checked_add(y),
+        ir::BinaryOp::Sub => x.checked_sub(y),
+        ir::BinaryOp::Mul => x.checked_mul(y),
+        ir::BinaryOp::Div => x.checked_div(y),
+    };
+    result.map_or(Value::Missing, Value::Decimal)
+}
+
+/// Comparison of like with like; a missing value makes every comparison false.
+pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
+    let ordering = match (a, b) {
+        (Value::Missing, _) | (_, Value::Missing) => return Value::Bool(false),
+        (Value::Int(_) | Value::Decimal(_), Value::Int(_) | Value::Decimal(_)) => {
+            number(a).zip(number(b)).map(|(x, y)| x.cmp(&y))
+        }
+        (Value::Day(x), Value::Day(y)) => Some(x.cmp(y)),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        (Value::Case(x), Value::Case(y)) => Some(x.cmp(y)),
+        _ => None,
+    };
+    let Some(ordering) = ordering else { return Value::Bool(false) };
+    use std::cmp::Ordering::*;
+    Value::Bool(match op {
+        ir::CmpOp::Eq => ordering == Equal,
+        ir::CmpOp::Ne => ordering != Equal,
+        ir::CmpOp::Lt => ordering == Less,
+        ir::CmpOp::Le => ordering != Greater,
+        ir::CmpOp::Gt => ordering == Greater,
+        ir::CmpOp::Ge => ordering != Less,
+    })
+}
+
+fn classify(plan: &Plan, bands: usize, value: &Value) -> Value {
+    let Some(Some(list)) = plan.bands.get(bands) else { return Value::Missing };
+    let Some(x) = number(value) else { return Value::Missing };
+    for (i, (from, to)) in list.iter().enumerate() {
+        if from.is_none_or(|f| x >= f) && to.is_none_or(|t| x < t) {
+            return Value::Case(i as u32);
+        }
+    }
+    Value::Missing
+}
+
+/// Sum and count of nothing are zero; min, max and mean of nothing are missing.
+pub fn aggregate(function: ir::AggregateFn, values: Vec<Value>) -> Value {
+    let numbers: Vec<Decimal> = values.iter().filter_map(number).collect();
+    match function {
+        ir::AggregateFn::Count => Value::Int(values.len() as i64),
+        ir::AggregateFn::Sum => {
+            if values.iter().all(|v| matches!(v, Value::Int(_))) {
+                Value::Int(values.iter().map(|v| if let Value::Int(n) = v { *n } else { 0 }).sum())
+            } else {
+                Value::Decimal(numbers.iter().sum())
+            }
+        }
+        ir::AggregateFn::Mean => {
+            if numbers.is_empty() {
+                Value::Missing
+            } else {
+                Value::Decimal(numbers.iter().sum::<Decimal>() / Decimal::from(numbers.len()))
+            }
+        }
+        ir::AggregateFn::Min | ir::AggregateFn::Max => {
+            let mut present = values.into_iter().filter(|v| *v != Value::Missing);
+            let first = present.next();
+            present
+                .fold(first, |best, v| {
+                    let best = best?;
+                    let better = match function {
+                        ir::AggregateFn::Min => compare(ir::CmpOp::Lt, &v, &best),
+                        _ => compare(ir::CmpOp::Gt, &v, &best),
+                    };
+                    Some(if better == Value::Bool(true) { v } else { best })
+                })
+                .unwrap_or(Value::Missing)
+        }
+    }
+}

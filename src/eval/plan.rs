@@ -1,0 +1,565 @@
+//! The evaluation plan: the IR with every name resolved to an index, compiled once per run so
+//! that evaluating a participant never looks a name up.
+
+use super::day::Day;
+use super::value::Value;
+use crate::ir;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// A band's bounds: from (inclusive) and to (exclusive); `None` is unbounded.
+pub type Band = (Option<Decimal>, Option<Decimal>);
+
+/// A calendar unit a date can be moved by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalendarUnit {
+    Day,
+    Month,
+    WorkingDay,
+}
+
+impl CalendarUnit {
+    fn parse(unit: &str) -> Result<CalendarUnit, String> {
+        match unit {
+            "day" => Ok(CalendarUnit::Day),
+            "month" => Ok(CalendarUnit::Month),
+            "working_day" => Ok(CalendarUnit::WorkingDay),
+            other => Err(format!("`{other}` is not a unit of calendar time")),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Age,
+    StartOfMonth,
+    EndOfMonth,
+    StartOfYear,
+    Min,
+    Max,
+}
+
+/// An expression with names resolved.
+#[derive(Clone, Debug)]
+pub enum CExpr {
+    Const(Value),
+    ParticipantField(usize),
+    /// A field of the record under consideration.
+    EventField(usize),
+    Param(usize),
+    Definition(usize),
+    Call(usize, Vec<CExpr>),
+    Builtin(Builtin, Vec<CExpr>),
+    Classify(usize, Box<CExpr>),
+    Neg(Box<CExpr>),
+    Not(Box<CExpr>),
+    Arith(ir::BinaryOp, Box<CExpr>, Box<CExpr>),
+    ShiftDate {
+        date: Box<CExpr>,
+        by: Box<CExpr>,
+        unit: CalendarUnit,
+        backwards: bool,
+    },
+    DaysBetween(Box<CExpr>, Box<CExpr>),
+    And(Vec<CExpr>),
+    Or(Vec<CExpr>),
+    Compare(ir::CmpOp, Box<CExpr>, Box<CExpr>),
+    Coalesce(Box<CExpr>, Box<CExpr>),
+    IsPresent(Box<CExpr>),
+    If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
+    Aggregate(Box<CAggregate>),
+    AchievedOn(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct CAggregate {
+    pub function: ir::AggregateFn,
+    pub event: usize,
+    pub field: Option<usize>,
+    pub filter: CExpr,
+    pub window: Option<CWindow>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CWindow {
+    pub start: CExpr,
+    pub day_after: bool,
+    pub end: CWindowEnd,
+}
+
+#[derive(Clone, Debug)]
+pub enum CWindowEnd {
+    Length { amount: Decimal, unit: CalendarUnit },
+    Date(CExpr),
+    AchievableEnd,
+}
+
+#[derive(Clone, Debug)]
+pub struct CFilter {
+    pub event: usize,
+    pub predicate: CExpr,
+    /// The predicate reads aggregates over the records in effect on a day, so it is judged
+    /// day by day rather than record by record.
+    pub per_day: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum CCondition {
+    All(Vec<CCondition>),
+    Any(Vec<CCondition>),
+    Periods {
+        filter: CFilter,
+        at_least: u32,
+        of: u32,
+        period: ir::PeriodKind,
+        start: CExpr,
+        day_after: bool,
+        counting: ir::Counting,
+        excluding: Vec<usize>,
+    },
+    Consecutive {
+        filter: CFilter,
+        periods: u32,
+        period: ir::PeriodKind,
+        window: CWindow,
+        counting: ir::Counting,
+        excluding: Vec<usize>,
+    },
+    Cumulative {
+        filter: CFilter,
+        days: i64,
+        window: CWindow,
+        excluding: Vec<usize>,
+    },
+    Occurrence {
+        filter: CFilter,
+        window: CWindow,
+    },
+    Absence {
+        filter: CFilter,
+        max_occurrences: u32,
+        window: CWindow,
+        excluding: Vec<usize>,
+    },
+    Reaches {
+        function: ir::AggregateFn,
+        filter: CFilter,
+        field: Option<usize>,
+        threshold: CExpr,
+        window: CWindow,
+    },
+    Change {
+        event: usize,
+        value: CExpr,
+        rises: bool,
+        by: CExpr,
+        baseline: Option<CExpr>,
+        window: CWindow,
+    },
+    Holds(CExpr),
+}
+
+#[derive(Clone, Debug)]
+pub enum CPayment {
+    Amount(CExpr),
+    ByCase { on: CExpr, cases: Vec<CExpr> },
+    Tiers(Vec<(CExpr, CExpr)>),
+    PerPoint { rate: Decimal, above: CExpr },
+}
+
+#[derive(Clone, Debug)]
+pub struct OutcomePlan {
+    pub name: String,
+    pub eligible: CExpr,
+    pub condition: CCondition,
+    pub payment: CPayment,
+    pub requires: Vec<usize>,
+    pub max_times: u32,
+    pub claim_within: Option<(Decimal, CalendarUnit)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DefinitionPlan {
+    pub name: String,
+    pub body: CExpr,
+    /// Depends on the participant only: computed once per participant.
+    pub participant_level: bool,
+}
+
+/// The whole contract, compiled.
+#[derive(Debug)]
+pub struct Plan {
+    pub achievable: (Day, Day),
+    pub claims_close: Day,
+    pub holidays: String,
+    pub definitions: Vec<DefinitionPlan>,
+    pub outcomes: Vec<OutcomePlan>,
+    /// Outcomes in an order where every outcome comes after those it requires.
+    pub order: Vec<usize>,
+    /// For each enum (by IR index): its bands, if it is a `bands` enum.
+    pub bands: Vec<Option<Vec<Band>>>,
+    pub event_index: BTreeMap<String, usize>,
+}
+
+struct Compiler<'c> {
+    contract: &'c ir::Contract,
+    participant_fields: BTreeMap<&'c str, usize>,
+    event_fields: Vec<BTreeMap<&'c str, usize>>,
+    events: BTreeMap<&'c str, usize>,
+    enums: BTreeMap<&'c str, usize>,
+    definitions: BTreeMap<&'c str, usize>,
+    outcomes: BTreeMap<&'c str, usize>,
+    /// Parameters of the definition being compiled.
+    params: Vec<&'c str>,
+}
+
+/// Compiles the IR. Fails only on an IR that did not come from this compiler (or was
+/// edited): `lower::verify` catches those first.
+pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
+    let mut c = Compiler {
+        contract,
+        participant_fields: contract
+            .participant
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.as_str(), i))
+            .collect(),
+        event_fields: contract
+            .events
+            .iter()
+            .map(|e| e.fields.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect())
+            .collect(),
+        events: contract.events.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect(),
+        enums: contract.enums.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect(),
+        definitions: contract.definitions.iter().enumerate().map(|(i, d)| (d.name.as_str(), i)).collect(),
+        outcomes: contract.outcomes.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect(),
+        params: Vec::new(),
+    };
+    let mut definitions = Vec::new();
+    for d in &contract.definitions {
+        c.params = d.params.iter().map(|p| p.name.as_str()).collect();
+        let body = c.expr(&d.body)?;
+        definitions.push(DefinitionPlan {
+            name: d.name.clone(),
+            participant_level: d.event.is_none() && d.params.is_empty(),
+            body,
+        });
+    }
+    c.params.clear();
+    let mut outcomes = Vec::new();
+    for o in &contract.outcomes {
+        outcomes.push(OutcomePlan {
+            name: o.name.clone(),
+            eligible: c.expr(&o.eligible)?,
+            condition: c.condition(&o.condition)?,
+            payment: c.payment(&o.payment)?,
+            requires: o.requires.iter().map(|r| c.outcome(r)).collect::<Result<_, _>>()?,
+            max_times: o.max_times.max(1),
+            claim_within: match &o.claim_within {
+                Some(q) => Some((q.value, CalendarUnit::parse(&q.unit)?)),
+                None => None,
+            },
+        });
+    }
+    let order = dependency_order(&outcomes);
+    let bands = contract
+        .enums
+        .iter()
+        .map(|e| e.bands.as_ref().map(|b| b.bands.iter().map(|x| (x.from, x.to)).collect()))
+        .collect();
+    Ok(Plan {
+        achievable: (day(&contract.achievable.from)?, day(&contract.achievable.to)?),
+        claims_close: day(&contract.claims_close)?,
+        holidays: contract.working_days.holidays.clone(),
+        definitions,
+        outcomes,
+        order,
+        bands,
+        event_index: contract.events.iter().enumerate().map(|(i, e)| (e.name.clone(), i)).collect(),
+    })
+}
+
+fn day(text: &str) -> Result<Day, String> {
+    Day::parse(text).ok_or_else(|| format!("`{text}` is not a date"))
+}
+
+fn dependency_order(outcomes: &[OutcomePlan]) -> Vec<usize> {
+    let mut order = Vec::new();
+    let mut placed = vec![false; outcomes.len()];
+    while order.len() < outcomes.len() {
+        let before = order.len();
+        for (i, o) in outcomes.iter().enumerate() {
+            if !placed[i] && o.requires.iter().all(|r| placed[*r]) {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+        if order.len() == before {
+            // A cycle cannot come from the checker; place the rest in declaration order.
+            order.extend((0..outcomes.len()).filter(|i| !placed[*i]));
+        }
+    }
+    order
+}
+
+impl<'c> Compiler<'c> {
+    fn outcome(&self, name: &str) -> Result<usize, String> {
+        self.outcomes.get(name).copied().ok_or_else(|| format!("unknown outcome `{name}`"))
+    }
+
+    fn event(&self, name: &str) -> Result<usize, String> {
+        self.events.get(name).copied().ok_or_else(|| format!("unknown event `{name}`"))
+    }
+
+    fn event_field(&self, event: usize, field: &str) -> Result<usize, String> {
+        self.event_fields[event].get(field).copied().ok_or_else(|| format!("unknown field `{field}`"))
+    }
+
+    fn expr(&self, e: &ir::Expr) -> Result<CExpr, String> {
+        use ir::Expr as E;
+        let boxed = |x: &ir::Expr| self.expr(x).map(Box::new);
+        Ok(match e {
+            E::Bool { value } => CExpr::Const(Value::Bool(*value)),
+            E::Int { value } => CExpr::Const(Value::Int(*value)),
+            E::Decimal { value } | E::Percent { value } | E::Quantity { value, .. } => {
+                CExpr::Const(Value::Decimal(*value))
+            }
+            E::Text { value } => CExpr::Const(Value::Text(value.clone().into_boxed_str())),
+            E::Date { value } => CExpr::Const(Value::Day(day(value)?)),
+            E::Case { enum_name, case } => {
+                let index = self
+                    .enums
+                    .get(enum_name.as_str())
+                    .ok_or_else(|| format!("unknown enum `{enum_name}`"))?;
+                let position = self.contract.enums[*index]
+                    .cases
+                    .iter()
+                    .position(|c| c == case)
+                    .ok_or_else(|| format!("unknown case `{case}`"))?;
+                CExpr::Const(Value::Case(position as u32))
+            }
+            E::ParticipantField { field } => CExpr::ParticipantField(
+                *self
+                    .participant_fields
+                    .get(field.as_str())
+                    .ok_or_else(|| format!("unknown field `{field}`"))?,
+            ),
+            E::EventField { event, field } => CExpr::EventField(self.event_field(self.event(event)?, field)?),
+            E::Param { name } => CExpr::Param(
+                self.params
+                    .iter()
+                    .position(|p| p == name)
+                    .ok_or_else(|| format!("unknown parameter `{name}`"))?,
+            ),
+            E::Ref { name } => CExpr::Definition(self.definition(name)?),
+            E::Call { function, args } => CExpr::Call(
+                self.definition(function)?,
+                args.iter().map(|a| self.expr(a)).collect::<Result<_, _>>()?,
+            ),
+            E::Builtin { function, args } => {
+                let builtin = match function.as_str() {
+                    "age" => Builtin::Age,
+                    "start_of_month" => Builtin::StartOfMonth,
+                    "end_of_month" => Builtin::EndOfMonth,
+                    "start_of_year" => Builtin::StartOfYear,
+                    "min" => Builtin::Min,
+                    "max" => Builtin::Max,
+                    other => return Err(format!("unknown function `{other}`")),
+                };
+                CExpr::Builtin(builtin, args.iter().map(|a| self.expr(a)).collect::<Result<_, _>>()?)
+            }
+            E::Classify { bands, value } => CExpr::Classify(
+                *self.enums.get(bands.as_str()).ok_or_else(|| format!("unknown bands `{bands}`"))?,
+                boxed(value)?,
+            ),
+            E::Neg { operand } => CExpr::Neg(boxed(operand)?),
+            E::Not { operand } => CExpr::Not(boxed(operand)?),
+            E::Binary { operator, lhs, rhs } => CExpr::Arith(*operator, boxed(lhs)?, boxed(rhs)?),
+            E::ShiftDate { date, by, unit, backwards } => CExpr::ShiftDate {
+                date: boxed(date)?,
+                by: boxed(by)?,
+                unit: CalendarUnit::parse(unit)?,
+                backwards: *backwards,
+            },
+            E::DaysBetween { from, to } => CExpr::DaysBetween(boxed(from)?, boxed(to)?),
+            E::And { operands } => {
+                CExpr::And(operands.iter().map(|o| self.expr(o)).collect::<Result<_, _>>()?)
+            }
+            E::Or { operands } => CExpr::Or(operands.iter().map(|o| self.expr(o)).collect::<Result<_, _>>()?),
+            E::Compare { operator, lhs, rhs } => CExpr::Compare(*operator, boxed(lhs)?, boxed(rhs)?),
+            E::Coalesce { value, default } => CExpr::Coalesce(boxed(value)?, boxed(default)?),
+            E::IsPresent { value } => CExpr::IsPresent(boxed(value)?),
+            E::If { condition, then, otherwise } => {
+                CExpr::If(boxed(condition)?, boxed(then)?, boxed(otherwise)?)
+            }
+            E::Aggregate { function, event, field, filter, window } => {
+                let event = self.event(event)?;
+                CExpr::Aggregate(Box::new(CAggregate {
+                    function: *function,
+                    event,
+                    field: match field {
+                        Some(f) => Some(self.event_field(event, f)?),
+                        None => None,
+                    },
+                    filter: self.expr(filter)?,
+                    window: match window {
+                        Some(w) => Some(self.window(w)?),
+                        None => None,
+                    },
+                }))
+            }
+            E::AchievedOn { outcome } => CExpr::AchievedOn(self.outcome(outcome)?),
+        })
+    }
+
+    fn definition(&self, name: &str) -> Result<usize, String> {
+        self.definitions.get(name).copied().ok_or_else(|| format!("unknown definition `{name}`"))
+    }
+
+    fn window(&self, w: &ir::Window) -> Result<CWindow, String> {
+        Ok(CWindow {
+            start: self.expr(&w.start.date)?,
+            day_after: w.start.starts == ir::AnchorStart::DayAfter,
+            end: match &w.end {
+                ir::WindowEnd::Length { length } => {
+                    CWindowEnd::Length { amount: length.value, unit: CalendarUnit::parse(&length.unit)? }
+                }
+                ir::WindowEnd::Date { date } => CWindowEnd::Date(self.expr(date)?),
+                ir::WindowEnd::AchievableEnd => CWindowEnd::AchievableEnd,
+            },
+        })
+    }
+
+    fn filter(&self, f: &ir::EventFilter) -> Result<CFilter, String> {
+        let predicate = self.expr(&f.predicate)?;
+        Ok(CFilter { event: self.event(&f.event)?, per_day: has_daily_aggregate(&predicate), predicate })
+    }
+
+    fn events_list(&self, names: &[String]) -> Result<Vec<usize>, String> {
+        names.iter().map(|n| self.event(n)).collect()
+    }
+
+    fn condition(&self, c: &ir::Condition) -> Result<CCondition, String> {
+        use ir::Condition as C;
+        Ok(match c {
+            C::All { conditions, .. } => {
+                CCondition::All(conditions.iter().map(|x| self.condition(x)).collect::<Result<_, _>>()?)
+            }
+            C::Any { conditions, .. } => {
+                CCondition::Any(conditions.iter().map(|x| self.condition(x)).collect::<Result<_, _>>()?)
+            }
+            C::Periods { filter, at_least, of, period, window_start, counting, excluding, .. } => {
+                CCondition::Periods {
+                    filter: self.filter(filter)?,
+                    at_least: *at_least,
+                    of: *of,
+                    period: *period,
+                    start: self.expr(&window_start.date)?,
+                    day_after: window_start.starts == ir::AnchorStart::DayAfter,
+                    counting: counting.clone(),
+                    excluding: self.events_list(excluding)?,
+                }
+            }
+            C::Consecutive { filter, periods, period, window, counting, excluding, .. } => {
+                CCondition::Consecutive {
+                    filter: self.filter(filter)?,
+                    periods: *periods,
+                    period: *period,
+                    window: self.window(window)?,
+                    counting: counting.clone(),
+                    excluding: self.events_list(excluding)?,
+                }
+            }
+            C::Cumulative { filter, at_least, window, excluding, .. } => {
+                let days = match at_least.unit.as_str() {
+                    "day" => at_least.value,
+                    other => return Err(format!("time in total must be in days, not `{other}`")),
+                };
+                CCondition::Cumulative {
+                    filter: self.filter(filter)?,
+                    days: i64::try_from(days.ceil()).unwrap_or(i64::MAX),
+                    window: self.window(window)?,
+                    excluding: self.events_list(excluding)?,
+                }
+            }
+            C::Occurrence { filter, window, .. } => {
+                CCondition::Occurrence { filter: self.filter(filter)?, window: self.window(window)? }
+            }
+            C::Absence { filter, max_occurrences, window, excluding, .. } => CCondition::Absence {
+                filter: self.filter(filter)?,
+                max_occurrences: *max_occurrences,
+                window: self.window(window)?,
+                excluding: self.events_list(excluding)?,
+            },
+            C::Reaches { function, filter, field, threshold, window, .. } => {
+                let filter = self.filter(filter)?;
+                CCondition::Reaches {
+                    function: *function,
+                    field: match field {
+                        Some(f) => Some(self.event_field(filter.event, f)?),
+                        None => None,
+                    },
+                    filter,
+                    threshold: self.expr(threshold)?,
+                    window: self.window(window)?,
+                }
+            }
+            C::Change { event, value, direction, by, baseline, window, .. } => CCondition::Change {
+                event: self.event(event)?,
+                value: self.expr(value)?,
+                rises: *direction == ir::ChangeDirection::Rises,
+                by: self.expr(by)?,
+                baseline: match baseline {
+                    ir::Baseline::FirstEvent => None,
+                    ir::Baseline::Value { value } => Some(self.expr(value)?),
+                },
+                window: self.window(window)?,
+            },
+            C::Holds { expr, .. } => CCondition::Holds(self.expr(expr)?),
+        })
+    }
+
+    fn payment(&self, p: &ir::Payment) -> Result<CPayment, String> {
+        Ok(match p {
+            ir::Payment::Amount { amount, .. } => CPayment::Amount(self.expr(amount)?),
+            ir::Payment::ByCase { on, cases, .. } => CPayment::ByCase {
+                on: self.expr(on)?,
+                cases: cases.iter().map(|c| self.expr(&c.amount)).collect::<Result<_, _>>()?,
+            },
+            ir::Payment::Tiers { tiers, .. } => CPayment::Tiers(
+                tiers
+                    .iter()
+                    .map(|t| Ok((self.expr(&t.from)?, self.expr(&t.amount)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            ir::Payment::PerPoint { rate, above, .. } => {
+                CPayment::PerPoint { rate: rate.value, above: self.expr(above)? }
+            }
+        })
+    }
+}
+
+/// Whether an expression reads an aggregate with no window (the records in effect each day).
+fn has_daily_aggregate(e: &CExpr) -> bool {
+    match e {
+        CExpr::Aggregate(a) => a.window.is_none() || has_daily_aggregate(&a.filter),
+        CExpr::Call(_, args) | CExpr::Builtin(_, args) | CExpr::And(args) | CExpr::Or(args) => {
+            args.iter().any(has_daily_aggregate)
+        }
+        CExpr::Classify(_, x) | CExpr::Neg(x) | CExpr::Not(x) | CExpr::IsPresent(x) => has_daily_aggregate(x),
+        CExpr::Arith(_, a, b)
+        | CExpr::Compare(_, a, b)
+        | CExpr::Coalesce(a, b)
+        | CExpr::DaysBetween(a, b)
+        | CExpr::ShiftDate { date: a, by: b, .. } => has_daily_aggregate(a) || has_daily_aggregate(b),
+        CExpr::If(a, b, c) => has_daily_aggregate(a) || has_daily_aggregate(b) || has_daily_aggregate(c),
+        _ => false,
+    }
+}
+
+/// A decimal from IR text; used for values the IR stores as strings.
+pub fn decimal(text: &str) -> Result<Decimal, String> {
+    Decimal::from_str(text).map_err(|_| format!("`{text}` is not a number"))
+}

@@ -4,6 +4,7 @@
 mod check;
 mod compile;
 mod debug;
+mod eval;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -45,6 +46,16 @@ enum Command {
         after_help = "The IR is written atomically: on any error nothing is written.\n\nExamples:\n  payable compile examples/youth_employment.pay\n  payable compile contract.pay -o contract.ir.json"
     )]
     Compile(compile::Args),
+    /// Decide every participant's outcomes and payments as of a date
+    #[command(
+        after_help = "Inputs are CSV or JSON Lines. Participants have `id` and the declared fields; events have \
+`participant`, `type` (in a file of several types), an optional `id`, and the declared fields. Events must be grouped \
+by participant in the participants file's order, or pass --unsorted.\n\nOn any input error nothing is written and the \
+exit code is 1.\n\nExamples:\n  payable eval examples/youth_employment.pay --participants p.csv --events e.csv --as-of 2027-03-31\n  \
+payable eval contract.pay --participants p.csv --events employment=jobs.csv --events survey=surveys.csv \\\n      \
+--as-of 2027-03-31 --out results/\n  payable eval contract.pay --participants p.csv --events e.csv --as-of 2027-03-31 --explain P0042"
+    )]
+    Eval(eval::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
     #[command(
         after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)"
@@ -84,6 +95,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Debug(args) => debug::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     ExitCode::from(code)
 }

@@ -410,16 +410,20 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 });
                 if last <= self.as_of() || last < lo {
                     return Verdict::NotAchieved {
-                        reason: format!(
-                            "no record in the window {lo} to {last} changed enough from {}",
-                            show(&base)
-                        ),
+                        reason: if base == Value::Missing {
+                            format!("there was no record to measure from in the window {lo} to {last}")
+                        } else {
+                            format!(
+                                "no record in the window {lo} to {last} changed enough from {}",
+                                show(&base)
+                            )
+                        },
                     };
                 }
                 Verdict::Pending { until: last }
             }
             CCondition::Holds(e) => {
-                let ends = self.window_ends(e);
+                let ends = window_ends(self.scope, e);
                 match ends.iter().max() {
                     None => {
                         if self.scope.truthy(e) {
@@ -448,50 +452,6 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         }
     }
 
-    /// The last days of the windows an expression's aggregates read.
-    fn window_ends(&self, e: &CExpr) -> Vec<Day> {
-        let mut out = Vec::new();
-        self.collect_window_ends(e, &mut out);
-        out
-    }
-
-    fn collect_window_ends(&self, e: &CExpr, out: &mut Vec<Day>) {
-        match e {
-            CExpr::Aggregate(a) => {
-                if let Some(w) = &a.window {
-                    if let Some((_, end)) = self.scope.window(w) {
-                        out.push(end);
-                    }
-                }
-            }
-            CExpr::Definition(i) => self.collect_window_ends(&self.scope.plan.definitions[*i].body, out),
-            CExpr::Call(i, args) => {
-                self.collect_window_ends(&self.scope.plan.definitions[*i].body, out);
-                args.iter().for_each(|a| self.collect_window_ends(a, out));
-            }
-            CExpr::Builtin(_, args) | CExpr::And(args) | CExpr::Or(args) => {
-                args.iter().for_each(|a| self.collect_window_ends(a, out))
-            }
-            CExpr::Classify(_, x) | CExpr::Neg(x) | CExpr::Not(x) | CExpr::IsPresent(x) => {
-                self.collect_window_ends(x, out)
-            }
-            CExpr::Arith(_, a, b)
-            | CExpr::Compare(_, a, b)
-            | CExpr::Coalesce(a, b)
-            | CExpr::DaysBetween(a, b)
-            | CExpr::ShiftDate { date: a, by: b, .. } => {
-                self.collect_window_ends(a, out);
-                self.collect_window_ends(b, out);
-            }
-            CExpr::If(a, b, c) => {
-                self.collect_window_ends(a, out);
-                self.collect_window_ends(b, out);
-                self.collect_window_ends(c, out);
-            }
-            _ => {}
-        }
-    }
-
     /// Counts periods that count: `needed` of them in all (`consecutive`: in a row).
     fn count_periods(
         &mut self,
@@ -507,6 +467,21 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         };
         let hi = periods.last().map_or(lo, |p| p.1);
         let known_end = hi.min(self.as_of());
+        self.note(|| {
+            let rule = match counting.rule {
+                ir::CountingRule::AnyDay => "if it holds on any day".to_string(),
+                ir::CountingRule::EveryDay => "if it holds on every day".to_string(),
+                ir::CountingRule::AtLeastDays => {
+                    format!("if it holds on at least {} days", counting.min_days.unwrap_or(1))
+                }
+            };
+            format!(
+                "{} period(s) from {lo} to {hi}; {needed} must count{}; a period counts {rule}{}",
+                periods.len(),
+                if consecutive { " in a row" } else { "" },
+                if counting.defaulted { " (the default rule)" } else { "" }
+            )
+        });
         let (holding, evidence) = self.holding(filter, lo, known_end);
         let excluded = self.excluded(excluding, lo, known_end);
         let needed = needed as usize;
@@ -562,10 +537,62 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 reason: if consecutive {
                     format!("no run of {needed} periods in a row can be completed in time")
                 } else {
-                    format!("{counted} period(s) counted, and {needed} cannot be reached in time")
+                    format!(
+                        "{counted} of the {needed} periods needed counted, and {} too few can still count",
+                        if undecided == 0 {
+                            "no more".to_string()
+                        } else {
+                            format!("only {undecided} more, which is")
+                        }
+                    )
                 },
             },
         }
+    }
+}
+
+/// The last days of the windows an expression's aggregates read: it is known only once all
+/// of them have passed.
+pub fn window_ends(scope: &Scope, e: &CExpr) -> Vec<Day> {
+    let mut out = Vec::new();
+    collect_window_ends(scope, e, &mut out);
+    out
+}
+
+fn collect_window_ends(scope: &Scope, e: &CExpr, out: &mut Vec<Day>) {
+    match e {
+        CExpr::Aggregate(a) => {
+            if let Some(w) = &a.window {
+                if let Some((_, end)) = scope.window(w) {
+                    out.push(end);
+                }
+            }
+        }
+        CExpr::Definition(i) => collect_window_ends(scope, &scope.plan.definitions[*i].body, out),
+        CExpr::Call(i, args) => {
+            collect_window_ends(scope, &scope.plan.definitions[*i].body, out);
+            args.iter().for_each(|a| collect_window_ends(scope, a, out));
+        }
+        CExpr::Builtin(_, args) | CExpr::And(args) | CExpr::Or(args) => {
+            args.iter().for_each(|a| collect_window_ends(scope, a, out))
+        }
+        CExpr::Classify(_, x) | CExpr::Neg(x) | CExpr::Not(x) | CExpr::IsPresent(x) => {
+            collect_window_ends(scope, x, out)
+        }
+        CExpr::Arith(_, a, b)
+        | CExpr::Compare(_, a, b)
+        | CExpr::Coalesce(a, b)
+        | CExpr::DaysBetween(a, b)
+        | CExpr::ShiftDate { date: a, by: b, .. } => {
+            collect_window_ends(scope, a, out);
+            collect_window_ends(scope, b, out);
+        }
+        CExpr::If(a, b, c) => {
+            collect_window_ends(scope, a, out);
+            collect_window_ends(scope, b, out);
+            collect_window_ends(scope, c, out);
+        }
+        _ => {}
     }
 }
 

@@ -8,12 +8,18 @@
 //! (`output`). It reads only the IR, never the source.
 
 pub mod calendar;
+pub mod cohort;
 pub mod conditions;
 pub mod day;
 pub mod decide;
 pub mod generate;
+pub mod input;
 pub mod interpret;
+pub mod ledger;
+pub mod output;
 pub mod plan;
+pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod value;
+pub mod why;

@@ -180,6 +180,29 @@ pub struct OutcomePlan {
 }
 
 #[derive(Clone, Debug)]
+pub enum CMeasure {
+    ShareAchieving(usize),
+    CountAchieving(usize),
+    ShareWhere(CExpr),
+    Mean(CExpr),
+}
+
+#[derive(Clone, Debug)]
+pub struct CohortPlan {
+    pub name: String,
+    pub members: CExpr,
+    pub measure: CMeasure,
+    pub target: CTarget,
+    pub payment: CPayment,
+}
+
+#[derive(Clone, Debug)]
+pub enum CTarget {
+    Threshold { op: ir::CmpOp, value: CExpr },
+    AgainstControl { effect: Decimal, points: bool, above: bool, test: Option<(String, Decimal)> },
+}
+
+#[derive(Clone, Debug)]
 pub struct DefinitionPlan {
     pub name: String,
     pub body: CExpr,
@@ -195,6 +218,7 @@ pub struct Plan {
     pub holidays: String,
     pub definitions: Vec<DefinitionPlan>,
     pub outcomes: Vec<OutcomePlan>,
+    pub cohorts: Vec<CohortPlan>,
     /// Outcomes in an order where every outcome comes after those it requires.
     pub order: Vec<usize>,
     /// For each enum (by IR index): its bands, if it is a `bands` enum.
@@ -264,6 +288,33 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         });
     }
     let order = dependency_order(&outcomes);
+    let mut cohorts = Vec::new();
+    for co in &contract.cohort_outcomes {
+        cohorts.push(CohortPlan {
+            name: co.name.clone(),
+            members: c.expr(&co.members)?,
+            measure: match &co.measure {
+                ir::Measure::ShareAchieving { outcome } => CMeasure::ShareAchieving(c.outcome(outcome)?),
+                ir::Measure::CountAchieving { outcome } => CMeasure::CountAchieving(c.outcome(outcome)?),
+                ir::Measure::ShareWhere { expr } => CMeasure::ShareWhere(c.expr(expr)?),
+                ir::Measure::Mean { expr } => CMeasure::Mean(c.expr(expr)?),
+            },
+            target: match &co.target {
+                ir::CohortTarget::Threshold { op, value } => {
+                    CTarget::Threshold { op: *op, value: c.expr(value)? }
+                }
+                ir::CohortTarget::AgainstControl { effect, points, direction, significance } => {
+                    CTarget::AgainstControl {
+                        effect: *effect,
+                        points: *points,
+                        above: *direction == ir::Direction::Above,
+                        test: significance.as_ref().map(|s| (s.test.clone(), s.level)),
+                    }
+                }
+            },
+            payment: c.payment(&co.payment)?,
+        });
+    }
     let bands = contract
         .enums
         .iter()
@@ -275,6 +326,7 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         holidays: contract.working_days.holidays.clone(),
         definitions,
         outcomes,
+        cohorts,
         order,
         bands,
         event_index: contract.events.iter().enumerate().map(|(i, e)| (e.name.clone(), i)).collect(),

@@ -1,0 +1,202 @@
+//! The payments ledger: every payment due, with caps applied in one documented order.
+//!
+//! Caps apply payment by payment in a deterministic order: by date achieved, then by the
+//! participant's position in the input, then by the outcome's position in the contract,
+//! then by repeat. For each payment the caps are tried narrowest first, as the IR's
+//! `cap_order` states: the outcome's limit on payments, its limit on the amount, the cap per
+//! participant, the contract's total. A payment that crosses a cap is paid up to it and
+//! recorded as capped by the first cap that cut it; later payments against a spent cap pay
+//! nothing and are recorded the same way.
+
+use super::day::Day;
+use crate::ir;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payment {
+    /// The participant's position in the input (0 for the first).
+    pub participant: u32,
+    pub participant_id: Box<str>,
+    /// Index of the outcome in the IR's `outcomes`.
+    pub outcome: usize,
+    pub repeat: u32,
+    pub achieved: Day,
+    pub claim_by: Day,
+    /// The price after rounding, before caps.
+    pub due: Decimal,
+    /// What is paid after caps.
+    pub paid: Decimal,
+    pub capped_by: Option<ir::CapKind>,
+}
+
+/// How much of each cap was used, for the summary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CapUse {
+    /// Per outcome: payments made, amount paid.
+    pub outcomes: Vec<(u32, Decimal)>,
+    pub contract: Decimal,
+    /// Participants whose cap was reached.
+    pub participants_capped: u64,
+}
+
+/// Applies every cap; returns the payments in ledger order (the order caps were applied).
+pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<Payment>, CapUse) {
+    payments.sort_by(|a, b| {
+        (a.achieved, a.participant, a.outcome, a.repeat).cmp(&(
+            b.achieved,
+            b.participant,
+            b.outcome,
+            b.repeat,
+        ))
+    });
+    let mut used =
+        CapUse { outcomes: vec![(0, Decimal::ZERO); contract.outcomes.len()], ..CapUse::default() };
+    let mut per_participant: BTreeMap<u32, Decimal> = BTreeMap::new();
+    let mut capped_participants: std::collections::BTreeSet<u32> = Default::default();
+    for p in &mut payments {
+        let mut amount = p.due;
+        let mut capped_by = None;
+        let outcome = &contract.outcomes[p.outcome].caps;
+        let (count, outcome_paid) = used.outcomes[p.outcome];
+        for kind in &contract.cap_order {
+            let room = match kind {
+                ir::CapKind::OutcomePayments => match outcome.payments {
+                    Some(limit) if count >= limit => Some(Decimal::ZERO),
+                    _ => None,
+                },
+                ir::CapKind::OutcomeAmount => {
+                    outcome.amount.map(|cap| (cap - outcome_paid).max(Decimal::ZERO))
+                }
+                ir::CapKind::Participant => contract.caps.per_participant.map(|cap| {
+                    (cap - per_participant.get(&p.participant).copied().unwrap_or_default())
+                        .max(Decimal::ZERO)
+                }),
+                ir::CapKind::Contract => {
+                    contract.caps.total.map(|cap| (cap - used.contract).max(Decimal::ZERO))
+                }
+            };
+            if let Some(room) = room {
+                if amount > room {
+                    amount = room;
+                    capped_by.get_or_insert(*kind);
+                    if *kind == ir::CapKind::Participant {
+                        capped_participants.insert(p.participant);
+                    }
+                }
+            }
+        }
+        p.paid = amount;
+        p.capped_by = capped_by;
+        if amount > Decimal::ZERO || capped_by.is_none() {
+            used.outcomes[p.outcome].0 += 1;
+        }
+        used.outcomes[p.outcome].1 += amount;
+        *per_participant.entry(p.participant).or_default() += amount;
+        used.contract += amount;
+    }
+    used.participants_capped = capped_participants.len() as u64;
+    (payments, used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contract(
+        total: Option<i64>,
+        per_participant: Option<i64>,
+        outcome_payments: Option<u32>,
+        outcome_amount: Option<i64>,
+    ) -> ir::Contract {
+        let text = "contract \"Caps\" {\n  currency GBP\n  outcomes achievable from 2025-01-01 to 2026-12-31\n  claims close 2027-06-30\n}\nparticipant { referred: date }\nevent job { on: date }\noutcome a \"A\" {\n  achieved when job within 12 months after participant.referred\n  pays 100 GBP\n}\noutcome b \"B\" {\n  achieved when job within 12 months after participant.referred\n  pays 100 GBP\n}\n";
+        let mut ir = crate::compile("caps.pay", text, &crate::resolve::NoFiles).ir.expect("compiles");
+        ir.caps.total = total.map(Decimal::from);
+        ir.caps.per_participant = per_participant.map(Decimal::from);
+        ir.outcomes[0].caps.payments = outcome_payments;
+        ir.outcomes[0].caps.amount = outcome_amount.map(Decimal::from);
+        ir
+    }
+
+    fn payment(participant: u32, outcome: usize, day: &str, due: i64) -> Payment {
+        Payment {
+            participant,
+            participant_id: format!("p{participant}").into(),
+            outcome,
+            repeat: 1,
+            achieved: Day::parse(day).unwrap(),
+            claim_by: Day::parse("2027-06-30").unwrap(),
+            due: Decimal::from(due),
+            paid: Decimal::ZERO,
+            capped_by: None,
+        }
+    }
+
+    fn paid(payments: &[Payment]) -> Vec<(u32, i64, Option<ir::CapKind>)> {
+        payments.iter().map(|p| (p.participant, i64::try_from(p.paid).unwrap(), p.capped_by)).collect()
+    }
+
+    #[test]
+    fn the_contract_total_pays_up_to_the_cap_then_nothing_in_date_order() {
+        let ir = contract(Some(250), None, None, None);
+        let (ledger, used) = apply_caps(
+            &ir,
+            vec![
+                payment(2, 0, "2025-03-01", 100),
+                payment(0, 0, "2025-02-01", 100),
+                payment(1, 0, "2025-02-01", 100),
+                payment(3, 1, "2025-04-01", 100),
+            ],
+        );
+        assert_eq!(
+            paid(&ledger),
+            vec![
+                (0, 100, None),
+                (1, 100, None),
+                (2, 50, Some(ir::CapKind::Contract)),
+                (3, 0, Some(ir::CapKind::Contract))
+            ]
+        );
+        assert_eq!(used.contract, Decimal::from(250));
+    }
+
+    #[test]
+    fn an_outcomes_volume_cap_stops_payments_after_the_limit() {
+        let ir = contract(None, None, Some(2), None);
+        let (ledger, _) = apply_caps(
+            &ir,
+            vec![
+                payment(0, 0, "2025-02-01", 100),
+                payment(1, 0, "2025-02-02", 100),
+                payment(2, 0, "2025-02-03", 100),
+                payment(3, 1, "2025-02-04", 100),
+            ],
+        );
+        assert_eq!(
+            paid(&ledger),
+            vec![(0, 100, None), (1, 100, None), (2, 0, Some(ir::CapKind::OutcomePayments)), (3, 100, None)]
+        );
+    }
+
+    #[test]
+    fn an_outcomes_amount_cap_and_a_participant_cap_each_bite() {
+        let ir = contract(None, Some(150), None, Some(180));
+        let (ledger, used) = apply_caps(
+            &ir,
+            vec![
+                payment(0, 0, "2025-02-01", 100),
+                payment(0, 1, "2025-02-02", 100),
+                payment(1, 0, "2025-02-03", 100),
+            ],
+        );
+        assert_eq!(
+            paid(&ledger),
+            vec![
+                (0, 100, None),
+                (0, 50, Some(ir::CapKind::Participant)),
+                (1, 80, Some(ir::CapKind::OutcomeAmount))
+            ]
+        );
+        assert_eq!(used.participants_capped, 1);
+    }
+}

@@ -1,0 +1,497 @@
+//! The outputs of an evaluation: decisions, the payments ledger and the summary, as CSV,
+//! JSON or a table, each carrying the contract's IR hash and the as-of date.
+//!
+//! Decisions say what each outcome is worth (`amount`: the price after rounding); the ledger
+//! says what is paid after caps. Rows come in a fixed order (decisions in input order, then
+//! outcome order; the ledger in the order caps were applied), so the same inputs give
+//! byte-identical outputs.
+
+use super::cohort::CohortDecision;
+use super::decide::{Decision, Evidence, Status};
+use super::run::{DecisionSink, Evaluation};
+use crate::ir;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv | Format::Table => "csv",
+        }
+    }
+}
+
+/// What every output row or document names: the contract that decided it, and when.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stamp {
+    pub contract_hash: String,
+    pub as_of: String,
+}
+
+/// One decision, as written.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DecisionRow {
+    pub participant: String,
+    pub outcome: String,
+    pub repeat: u32,
+    pub status: Status,
+    /// Achieved: the date achieved; pending: the date it will be decided by.
+    pub date: Option<String>,
+    /// Achieved: what the outcome is worth, rounded, before caps.
+    pub amount: Option<String>,
+    pub claim_by: Option<String>,
+    pub reason: Option<String>,
+    pub evidence: Vec<String>,
+}
+
+pub fn decision_row(
+    contract: &ir::Contract,
+    files: &[String],
+    participant: &str,
+    d: &Decision,
+) -> DecisionRow {
+    DecisionRow {
+        participant: participant.to_string(),
+        outcome: contract.outcomes[d.outcome].name.clone(),
+        repeat: d.repeat,
+        status: d.status,
+        date: d.date.map(|x| x.to_string()),
+        amount: d.amount.map(money),
+        claim_by: d.claim_by.map(|x| x.to_string()),
+        reason: d.reason.clone(),
+        evidence: d.evidence.iter().map(|e| evidence(files, e)).collect(),
+    }
+}
+
+/// A record as evidence: its `id`, else `file:line`.
+pub fn evidence(files: &[String], e: &Evidence) -> String {
+    match &e.id {
+        Some(id) => id.clone(),
+        None => {
+            format!("{}:{}", files.get(e.origin.file as usize).map_or("?", |f| f.as_str()), e.origin.line)
+        }
+    }
+}
+
+/// Money to two decimal places at least, exactly.
+pub fn money(amount: Decimal) -> String {
+    let mut a = amount.normalize();
+    if a.scale() < 2 {
+        a.rescale(2);
+    }
+    a.to_string()
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// Writes decisions as they are made, as CSV or as one JSON document.
+pub struct DecisionWriter<'w> {
+    out: &'w mut dyn Write,
+    format: Format,
+    contract: &'w ir::Contract,
+    files: Vec<String>,
+    stamp: Stamp,
+    first: bool,
+    /// For the table format: rows kept to print at the end (a table needs its widths).
+    pub kept: Vec<DecisionRow>,
+}
+
+impl<'w> DecisionWriter<'w> {
+    pub fn new(
+        out: &'w mut dyn Write,
+        format: Format,
+        contract: &'w ir::Contract,
+        files: Vec<String>,
+        stamp: Stamp,
+    ) -> std::io::Result<DecisionWriter<'w>> {
+        match format {
+            Format::Csv => out.write_all(
+                b"contract_hash,as_of,participant,outcome,repeat,status,date,amount,claim_by,reason,evidence\n",
+            )?,
+            Format::Json => write!(
+                out,
+                "{{\"contract_hash\":{},\"as_of\":{},\"decisions\":[",
+                serde_json::to_string(&stamp.contract_hash).unwrap_or_default(),
+                serde_json::to_string(&stamp.as_of).unwrap_or_default()
+            )?,
+            Format::Table => {}
+        }
+        Ok(DecisionWriter { out, format, contract, files, stamp, first: true, kept: Vec::new() })
+    }
+
+    pub fn finish(self) -> std::io::Result<Vec<DecisionRow>> {
+        if self.format == Format::Json {
+            self.out.write_all(b"\n]}\n")?;
+        }
+        Ok(self.kept)
+    }
+}
+
+impl DecisionSink for DecisionWriter<'_> {
+    fn participant(&mut self, id: &str, decisions: &[Decision]) -> std::io::Result<()> {
+        for d in decisions {
+            let row = decision_row(self.contract, &self.files, id, d);
+            match self.format {
+                Format::Csv => {
+                    let fields = [
+                        self.stamp.contract_hash.clone(),
+                        self.stamp.as_of.clone(),
+                        row.participant,
+                        row.outcome,
+                        row.repeat.to_string(),
+                        row.status.words().replace(' ', "_"),
+                        row.date.unwrap_or_default(),
+                        row.amount.unwrap_or_default(),
+                        row.claim_by.unwrap_or_default(),
+                        row.reason.unwrap_or_default(),
+                        row.evidence.join(" "),
+                    ];
+                    self.out.write_all(csv_line(&fields).as_bytes())?;
+                }
+                Format::Json => {
+                    self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut *self.out, &row)?;
+                }
+                Format::Table => self.kept.push(row),
+            }
+            self.first = false;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct LedgerRow {
+    date: String,
+    participant: String,
+    outcome: String,
+    repeat: u32,
+    due: String,
+    paid: String,
+    capped_by: Option<ir::CapKind>,
+    claim_by: Option<String>,
+}
+
+fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRow> {
+    let mut rows: Vec<LedgerRow> = evaluation
+        .ledger
+        .iter()
+        .map(|p| LedgerRow {
+            date: p.achieved.to_string(),
+            participant: p.participant_id.to_string(),
+            outcome: contract.outcomes[p.outcome].name.clone(),
+            repeat: p.repeat,
+            due: money(p.due),
+            paid: money(p.paid),
+            capped_by: p.capped_by,
+            claim_by: Some(p.claim_by.to_string()),
+        })
+        .collect();
+    for (d, (paid, capped_by)) in evaluation.cohorts.iter().zip(&evaluation.cohort_paid) {
+        if d.status == Status::Achieved {
+            rows.push(LedgerRow {
+                date: d.date.map(|x| x.to_string()).unwrap_or_default(),
+                participant: "(cohort)".into(),
+                outcome: contract.cohort_outcomes[d.outcome].name.clone(),
+                repeat: 1,
+                due: money(d.amount.unwrap_or_default()),
+                paid: money(*paid),
+                capped_by: *capped_by,
+                claim_by: None,
+            });
+        }
+    }
+    rows
+}
+
+#[derive(Serialize)]
+struct SummaryRow {
+    outcome: String,
+    kind: &'static str,
+    achieved: u64,
+    pending: u64,
+    not_achieved: u64,
+    due: String,
+    paid: String,
+    /// The outcome's own cap on the amount, if any, and how much of it is used.
+    cap: Option<String>,
+    cap_used_percent: Option<String>,
+}
+
+fn summary_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    for (i, o) in contract.outcomes.iter().enumerate() {
+        let c = &evaluation.counts[i];
+        let paid = evaluation.cap_use.outcomes.get(i).map(|x| x.1).unwrap_or_default();
+        rows.push(SummaryRow {
+            outcome: o.name.clone(),
+            kind: "individual",
+            achieved: c.achieved,
+            pending: c.pending,
+            not_achieved: c.not_achieved,
+            due: money(c.due),
+            paid: money(paid),
+            cap: o.caps.amount.map(money),
+            cap_used_percent: o.caps.amount.filter(|c| !c.is_zero()).map(|cap| percent(paid, cap)),
+        });
+    }
+    for (d, (paid, _)) in evaluation.cohorts.iter().zip(&evaluation.cohort_paid) {
+        let o = &contract.cohort_outcomes[d.outcome];
+        rows.push(SummaryRow {
+            outcome: o.name.clone(),
+            kind: "cohort",
+            achieved: u64::from(d.status == Status::Achieved),
+            pending: u64::from(d.status == Status::Pending),
+            not_achieved: u64::from(d.status == Status::NotAchieved),
+            due: money(d.amount.unwrap_or_default()),
+            paid: money(*paid),
+            cap: o.caps.amount.map(money),
+            cap_used_percent: o.caps.amount.filter(|c| !c.is_zero()).map(|cap| percent(*paid, cap)),
+        });
+    }
+    rows
+}
+
+fn percent(part: Decimal, whole: Decimal) -> String {
+    (part * Decimal::from(100) / whole).round_dp(1).normalize().to_string()
+}
+
+/// The ledger, in the chosen format.
+pub fn write_ledger(
+    out: &mut dyn Write,
+    format: Format,
+    contract: &ir::Contract,
+    evaluation: &Evaluation,
+    stamp: &Stamp,
+) -> std::io::Result<()> {
+    let rows = ledger_rows(contract, evaluation);
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({ "contract_hash": stamp.contract_hash, "as_of": stamp.as_of, "payments": rows });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            out.write_all(b"\n")
+        }
+        _ => {
+            out.write_all(
+                b"contract_hash,as_of,date,participant,outcome,repeat,due,paid,capped_by,claim_by\n",
+            )?;
+            for r in rows {
+                let fields = [
+                    stamp.contract_hash.clone(),
+                    stamp.as_of.clone(),
+                    r.date,
+                    r.participant,
+                    r.outcome,
+                    r.repeat.to_string(),
+                    r.due,
+                    r.paid,
+                    r.capped_by.map(cap_name).unwrap_or_default().to_string(),
+                    r.claim_by.unwrap_or_default(),
+                ];
+                out.write_all(csv_line(&fields).as_bytes())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn cap_name(kind: ir::CapKind) -> &'static str {
+    match kind {
+        ir::CapKind::OutcomePayments => "outcome_payments",
+        ir::CapKind::OutcomeAmount => "outcome_amount",
+        ir::CapKind::Participant => "participant",
+        ir::CapKind::Contract => "contract",
+    }
+}
+
+/// The summary, in the chosen format.
+pub fn write_summary(
+    out: &mut dyn Write,
+    format: Format,
+    contract: &ir::Contract,
+    evaluation: &Evaluation,
+    stamp: &Stamp,
+) -> std::io::Result<()> {
+    let rows = summary_rows(contract, evaluation);
+    let totals = serde_json::json!({
+        "participants": evaluation.participants,
+        "events": evaluation.events,
+        "paid": money(evaluation.cap_use.contract),
+        "total_cap": contract.caps.total.map(money),
+        "participants_at_their_cap": evaluation.cap_use.participants_capped,
+    });
+    match format {
+        Format::Json => {
+            let cohorts: Vec<serde_json::Value> =
+                evaluation.cohorts.iter().map(|d| cohort_json(contract, d)).collect();
+            let doc = serde_json::json!({
+                "contract_hash": stamp.contract_hash,
+                "as_of": stamp.as_of,
+                "totals": totals,
+                "outcomes": rows,
+                "cohorts": cohorts,
+            });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            out.write_all(b"\n")
+        }
+        Format::Csv => {
+            out.write_all(b"contract_hash,as_of,outcome,kind,achieved,pending,not_achieved,due,paid,cap,cap_used_percent\n")?;
+            for r in rows {
+                let fields = [
+                    stamp.contract_hash.clone(),
+                    stamp.as_of.clone(),
+                    r.outcome,
+                    r.kind.to_string(),
+                    r.achieved.to_string(),
+                    r.pending.to_string(),
+                    r.not_achieved.to_string(),
+                    r.due,
+                    r.paid,
+                    r.cap.unwrap_or_default(),
+                    r.cap_used_percent.unwrap_or_default(),
+                ];
+                out.write_all(csv_line(&fields).as_bytes())?;
+            }
+            Ok(())
+        }
+        Format::Table => {
+            let mut table = vec![vec![
+                "outcome".to_string(),
+                "achieved".into(),
+                "pending".into(),
+                "not achieved".into(),
+                "worth".into(),
+                "paid".into(),
+                "cap used".into(),
+            ]];
+            for r in rows {
+                table.push(vec![
+                    r.outcome,
+                    r.achieved.to_string(),
+                    r.pending.to_string(),
+                    r.not_achieved.to_string(),
+                    r.due,
+                    r.paid,
+                    r.cap_used_percent.map(|p| format!("{p}%")).unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            writeln!(
+                out,
+                "contract {} as of {}",
+                &stamp.contract_hash[..12.min(stamp.contract_hash.len())],
+                stamp.as_of
+            )?;
+            writeln!(
+                out,
+                "{} participants, {} events; paid {} {}{}",
+                evaluation.participants,
+                evaluation.events,
+                money(evaluation.cap_use.contract),
+                contract.currency,
+                contract
+                    .caps
+                    .total
+                    .map(|t| format!(" of a total cap of {} {}", money(t), contract.currency))
+                    .unwrap_or_default()
+            )?;
+            out.write_all(render_table(&table).as_bytes())
+        }
+    }
+}
+
+fn cohort_json(contract: &ir::Contract, d: &CohortDecision) -> serde_json::Value {
+    serde_json::json!({
+        "outcome": contract.cohort_outcomes[d.outcome].name,
+        "status": d.status,
+        "date": d.date.map(|x| x.to_string()),
+        "amount": d.amount.map(money),
+        "members": d.members,
+        "measure": d.measure.map(|m| m.round_dp(4).normalize().to_string()),
+        "control_members": d.control_members,
+        "control_measure": d.control_measure.map(|m| m.round_dp(4).normalize().to_string()),
+        "effect": d.effect.map(|m| m.round_dp(4).normalize().to_string()),
+        "test": d.test,
+        "reason": d.reason,
+    })
+}
+
+/// Columns padded to their widest cell; numbers right-aligned.
+pub fn render_table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let numeric = i > 0 && !cell.is_empty() && cell.parse::<f64>().is_ok();
+                if numeric {
+                    format!("{cell:>w$}", w = widths[c])
+                } else {
+                    format!("{cell:<w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Decisions as a table, for people.
+pub fn decisions_table(rows: &[DecisionRow]) -> String {
+    let mut table = vec![vec![
+        "participant".to_string(),
+        "outcome".into(),
+        "status".into(),
+        "date".into(),
+        "amount".into(),
+        "reason".into(),
+    ]];
+    for r in rows {
+        let outcome = if r.repeat > 1 { format!("{} #{}", r.outcome, r.repeat) } else { r.outcome.clone() };
+        let date = match (&r.status, &r.date) {
+            (Status::Pending, Some(d)) => format!("until {d}"),
+            (_, Some(d)) => d.clone(),
+            _ => String::new(),
+        };
+        table.push(vec![
+            r.participant.clone(),
+            outcome,
+            r.status.words().to_string(),
+            date,
+            r.amount.clone().unwrap_or_default(),
+            r.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    render_table(&table)
+}

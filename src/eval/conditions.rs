@@ -538,11 +538,11 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     format!("no run of {needed} periods in a row can be completed in time")
                 } else {
                     format!(
-                        "{counted} of the {needed} periods needed counted, and {} too few can still count",
+                        "{counted} of the {needed} periods needed counted, and {}",
                         if undecided == 0 {
-                            "no more".to_string()
+                            "none are left to count".to_string()
                         } else {
-                            format!("only {undecided} more, which is")
+                            format!("only {undecided} are left")
                         }
                     )
                 },

@@ -28,18 +28,29 @@ fn run_file(path: &Path) -> Vec<String> {
     failures
 }
 
-#[test]
-fn example_tests_pass() {
+fn pay_files(folder: &str) -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut failures = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("examples"))
+    let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
         .expect("examples exist")
         .map(|e| e.expect("readable").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pay"))
         .collect();
     files.sort();
-    for path in files {
-        failures.extend(run_file(&path));
-    }
+    files
+}
+
+fn assert_all_pass(folder: &str) {
+    let failures: Vec<String> = pay_files(folder).iter().flat_map(|p| run_file(p)).collect();
     assert!(failures.is_empty(), "{} failing expectation(s):\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn example_tests_pass() {
+    assert_all_pass("examples");
+}
+
+/// One file per construct, with hand-computed expectations.
+#[test]
+fn construct_tests_pass() {
+    assert_all_pass("tests/cases/eval");
 }

@@ -121,6 +121,11 @@ fn print_input_errors(errors: &[InputError], count: u64) {
     if count > errors.len() as u64 {
         eprintln!("... and {} more error(s)", count - errors.len() as u64);
     }
+    if errors.iter().any(|e| e.message.contains("out of order")) {
+        eprintln!(
+            "help: the events are not grouped in the participants file's order: sort them, or pass --unsorted to read them all into memory first"
+        );
+    }
     eprintln!("error: the input has {count} error(s): nothing was written");
 }
 

@@ -5,6 +5,7 @@ mod check;
 mod compile;
 mod debug;
 mod eval;
+mod generate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -56,6 +57,8 @@ payable eval contract.pay --participants p.csv --events employment=jobs.csv --ev
 --as-of 2027-03-31 --out results/\n  payable eval contract.pay --participants p.csv --events e.csv --as-of 2027-03-31 --explain P0042"
     )]
     Eval(eval::Args),
+    /// Make up participants and events for a contract (seeded), for benchmarks and demos
+    Gen(generate::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
     #[command(
         after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)"
@@ -96,6 +99,7 @@ pub fn run() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Debug(args) => debug::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Gen(args) => generate::run(args),
     };
     ExitCode::from(code)
 }

@@ -13,7 +13,7 @@ use super::decide::{Decision, Status, round};
 use super::interpret::{Known, Scope};
 use super::plan::{CMeasure, CPayment, CTarget, CohortPlan, Plan};
 use super::stats;
-use super::value::{Timeline, Value};
+use super::value::Value;
 use crate::ir;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -36,16 +36,8 @@ pub struct Tally {
 
 impl Tally {
     /// Adds one participant, if a member, given their decisions.
-    pub fn observe(
-        &mut self,
-        cohort: &CohortPlan,
-        plan: &Plan,
-        timeline: &Timeline,
-        decisions: &[Decision],
-        as_of: Day,
-        event_count: usize,
-    ) {
-        let known = Known::new(&timeline.participant, &timeline.events, event_count, as_of);
+    pub fn observe(&mut self, cohort: &CohortPlan, plan: &Plan, known: &Known, decisions: &[Decision]) {
+        let as_of = known.as_of;
         let cache = RefCell::new(vec![None; plan.definitions.len()]);
         let mut achieved = vec![None; plan.outcomes.len()];
         for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
@@ -53,7 +45,7 @@ impl Tally {
         }
         let scope = Scope {
             plan,
-            known: &known,
+            known,
             record: None,
             active: None,
             params: &[],

@@ -484,6 +484,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         });
         let (holding, evidence) = self.holding(filter, lo, known_end);
         let excluded = self.excluded(excluding, lo, known_end);
+        let counted_days = if excluded.0.is_empty() { holding } else { holding.minus(&excluded) };
         let needed = needed as usize;
         let mut counted = 0;
         let mut run = 0;
@@ -500,7 +501,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 continue;
             }
             let days = i64::from(b.0 - a.0 + 1) - excluded.count_in(a, b);
-            let held = holding.minus(&excluded).count_in(a, b);
+            let held = counted_days.count_in(a, b);
             let counts = match counting.rule {
                 ir::CountingRule::AnyDay => held >= 1,
                 ir::CountingRule::EveryDay => days > 0 && held == days,
@@ -609,13 +610,18 @@ pub fn grid(kind: ir::PeriodKind, start: Day, count: usize, until: Option<Day>) 
         ir::PeriodKind::CalendarWeek => start.plus_days(((7 - start.weekday()) % 7) as i32),
         _ => start,
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(count.min(64));
     let mut k: i32 = 0;
+    // Calendar months step from one month's first day to the next without calendar
+    // conversions: the hot path of the commonest clause.
+    let (mut year, mut month, _) = first.ymd();
     while out.len() < count {
         let period = match kind {
             ir::PeriodKind::CalendarMonth => {
-                let a = first.plus_months(k);
-                (a, a.last_of_month())
+                let a = Day::first_of(year, month);
+                let end = a.plus_days(super::day::days_in_month(year, month) as i32 - 1);
+                (month, year) = if month == 12 { (1, year + 1) } else { (month + 1, year) };
+                (a, end)
             }
             ir::PeriodKind::Month => (first.plus_months(k), first.plus_months(k + 1).plus_days(-1)),
             ir::PeriodKind::CalendarWeek | ir::PeriodKind::Week => {

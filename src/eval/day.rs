@@ -19,6 +19,11 @@ impl Day {
         Some(Day(days_from_civil(year, month, day)))
     }
 
+    /// The first day of a month; `month` must be 1-12.
+    pub fn first_of(year: i32, month: u32) -> Day {
+        Day(days_from_civil(year, month, 1))
+    }
+
     /// Year, month (1-12) and day of month.
     pub fn ymd(self) -> (i32, u32, u32) {
         civil_from_days(self.0)

@@ -66,6 +66,11 @@ pub fn decide(
     explain: bool,
 ) -> Vec<Decision> {
     let known = Known::new(&timeline.participant, &timeline.events, contract.events.len(), as_of);
+    decide_known(plan, contract, &known, explain)
+}
+
+/// Decides every outcome for one participant, from what is known of them.
+pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain: bool) -> Vec<Decision> {
     let cache = RefCell::new(vec![None; plan.definitions.len()]);
     let mut achieved: Vec<Option<Day>> = vec![None; plan.outcomes.len()];
     let mut first_status: Vec<Option<(Status, Option<Day>)>> = vec![None; plan.outcomes.len()];
@@ -85,10 +90,10 @@ pub fn decide(
         };
         // The dates of the outcomes decided so far; this outcome's own date is added when it
         // is priced (a price may depend on when it was achieved).
-        let mut dates = achieved.clone();
+        let mut dates: Option<Vec<Option<Day>>> = None;
         let scope = Scope {
             plan,
-            known: &known,
+            known,
             record: None,
             active: None,
             params: &[],
@@ -159,8 +164,9 @@ pub fn decide(
                             }
                             None => plan.claims_close,
                         });
+                        let dates = dates.get_or_insert_with(|| achieved.clone());
                         dates[index] = Some(on);
-                        let priced = Scope { achieved: &dates, ..scope_again(&scope) };
+                        let priced = Scope { achieved: dates, ..scope_again(&scope) };
                         decision.amount =
                             price(&priced, &outcome.payment).map(|a| round(a, &contract.rounding));
                         if decision.amount.is_none() {

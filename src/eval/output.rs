@@ -111,8 +111,10 @@ pub struct DecisionWriter<'w> {
     format: Format,
     contract: &'w ir::Contract,
     files: Vec<String>,
-    stamp: Stamp,
     first: bool,
+    /// `contract_hash,as_of,` for every CSV row.
+    prefix: String,
+    line: String,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -137,7 +139,21 @@ impl<'w> DecisionWriter<'w> {
             )?,
             Format::Table => {}
         }
-        Ok(DecisionWriter { out, format, contract, files, stamp, first: true, kept: Vec::new() })
+        let mut prefix = String::new();
+        push_csv(&mut prefix, &stamp.contract_hash);
+        prefix.push(',');
+        push_csv(&mut prefix, &stamp.as_of);
+        prefix.push(',');
+        Ok(DecisionWriter {
+            out,
+            format,
+            contract,
+            files,
+            first: true,
+            prefix,
+            line: String::new(),
+            kept: Vec::new(),
+        })
     }
 
     pub fn finish(self) -> std::io::Result<Vec<DecisionRow>> {
@@ -151,33 +167,67 @@ impl<'w> DecisionWriter<'w> {
 impl DecisionSink for DecisionWriter<'_> {
     fn participant(&mut self, id: &str, decisions: &[Decision]) -> std::io::Result<()> {
         for d in decisions {
-            let row = decision_row(self.contract, &self.files, id, d);
             match self.format {
+                // The hot path of a national run: one reused line, no row value.
                 Format::Csv => {
-                    let fields = [
-                        self.stamp.contract_hash.clone(),
-                        self.stamp.as_of.clone(),
-                        row.participant,
-                        row.outcome,
-                        row.repeat.to_string(),
-                        row.status.words().replace(' ', "_"),
-                        row.date.unwrap_or_default(),
-                        row.amount.unwrap_or_default(),
-                        row.claim_by.unwrap_or_default(),
-                        row.reason.unwrap_or_default(),
-                        row.evidence.join(" "),
-                    ];
-                    self.out.write_all(csv_line(&fields).as_bytes())?;
+                    use std::fmt::Write as _;
+                    let line = &mut self.line;
+                    line.clear();
+                    line.push_str(&self.prefix);
+                    push_csv(line, id);
+                    line.push(',');
+                    push_csv(line, &self.contract.outcomes[d.outcome].name);
+                    let _ = write!(line, ",{},{},", d.repeat, status_word(d.status));
+                    if let Some(date) = d.date {
+                        let _ = write!(line, "{date}");
+                    }
+                    line.push(',');
+                    if let Some(amount) = d.amount {
+                        line.push_str(&money(amount));
+                    }
+                    line.push(',');
+                    if let Some(claim_by) = d.claim_by {
+                        let _ = write!(line, "{claim_by}");
+                    }
+                    line.push(',');
+                    if let Some(reason) = &d.reason {
+                        push_csv(line, reason);
+                    }
+                    line.push(',');
+                    let evidence: Vec<String> = d.evidence.iter().map(|e| evidence(&self.files, e)).collect();
+                    push_csv(line, &evidence.join(" "));
+                    line.push('\n');
+                    self.out.write_all(line.as_bytes())?;
                 }
                 Format::Json => {
+                    let row = decision_row(self.contract, &self.files, id, d);
                     self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
                     serde_json::to_writer(&mut *self.out, &row)?;
                 }
-                Format::Table => self.kept.push(row),
+                Format::Table => self.kept.push(decision_row(self.contract, &self.files, id, d)),
             }
             self.first = false;
         }
         Ok(())
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Achieved => "achieved",
+        Status::NotAchieved => "not_achieved",
+        Status::Pending => "pending",
+    }
+}
+
+/// A CSV field, quoted only when it must be.
+fn push_csv(line: &mut String, text: &str) {
+    if text.contains([',', '"', '\n', '\r']) {
+        line.push('"');
+        line.push_str(&text.replace('"', "\"\""));
+        line.push('"');
+    } else {
+        line.push_str(text);
     }
 }
 

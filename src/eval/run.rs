@@ -4,7 +4,8 @@
 
 use super::cohort::{self, CohortDecision, Tally};
 use super::day::Day;
-use super::decide::{Decision, Status, decide};
+use super::decide::{Decision, Status, decide_known};
+use super::interpret::Known;
 use super::ledger::{CapUse, Payment, apply_caps};
 use super::plan::Plan;
 use super::value::Timeline;
@@ -65,7 +66,8 @@ pub fn evaluate(
     let mut event_count = 0u64;
     for timeline in timelines {
         let explaining = options.explain == Some(timeline.participant.id.as_str());
-        let decisions = decide(plan, contract, &timeline, options.as_of, explaining);
+        let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
+        let decisions = decide_known(plan, contract, &known, explaining);
         sink.participant(&timeline.participant.id, &decisions)?;
         for d in &decisions {
             let c = &mut counts[d.outcome];
@@ -94,8 +96,9 @@ pub fn evaluate(
             }
         }
         for (cohort, tally) in plan.cohorts.iter().zip(&mut tallies) {
-            tally.observe(cohort, plan, &timeline, &decisions, options.as_of, events);
+            tally.observe(cohort, plan, &known, &decisions);
         }
+        drop(known);
         participants += 1;
         event_count += timeline.events.len() as u64;
         if explaining {
@@ -105,9 +108,10 @@ pub fn evaluate(
     let control_tallies = control.map(|control| {
         let mut tallies: Vec<Tally> = vec![Tally::default(); plan.cohorts.len()];
         for timeline in control {
-            let decisions = decide(plan, contract, &timeline, options.as_of, false);
+            let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
+            let decisions = decide_known(plan, contract, &known, false);
             for (cohort, tally) in plan.cohorts.iter().zip(&mut tallies) {
-                tally.observe(cohort, plan, &timeline, &decisions, options.as_of, events);
+                tally.observe(cohort, plan, &known, &decisions);
             }
         }
         tallies

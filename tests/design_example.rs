@@ -59,3 +59,22 @@ fn the_design_contract_checks_clean() {
     assert_eq!(ir.tests[0].expects[0].on.as_deref(), Some("2026-04-30"));
     assert_eq!(ir.tests[0].expects[0].amount.map(|a| a.to_string()).as_deref(), Some("2400"));
 }
+
+#[test]
+fn the_design_test_evaluates_as_written() {
+    use payable::eval::{plan, scenario};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/youth_employment.pay")).expect("example exists");
+    let ir = payable::compile("examples/youth_employment.pay", &text, &payable::resolve::NoFiles)
+        .ir
+        .expect("compiles");
+    let plan = plan::compile(&ir).expect("plans");
+    let test = &ir.tests[0];
+    assert_eq!(test.name, "twenty hours a week for thirteen months after turning sixteen");
+    let results = scenario::run(&ir, &plan, test).expect("runs");
+    let decision = results[0].actual.as_ref().expect("decided");
+    assert_eq!(decision.status, payable::eval::decide::Status::Achieved);
+    assert_eq!(decision.date.map(|d| d.to_string()).as_deref(), Some("2026-04-30"));
+    assert_eq!(decision.amount.map(|a| a.to_string()).as_deref(), Some("2400"));
+    assert!(results[0].passed);
+}

@@ -11,7 +11,11 @@ fn a_repeating_outcome_is_measured_again_after_each_achievement_up_to_its_limit(
     let text = std::fs::read_to_string(path).expect("readable");
     let ir = payable::compile(path, &text, &FsLoader).ir.expect("compiles");
     let plan = plan::compile(&ir).expect("plans");
-    let test = ir.tests.iter().find(|t| t.name.starts_with("a requirement is achieved first")).expect("the test exists");
+    let test = ir
+        .tests
+        .iter()
+        .find(|t| t.name.starts_with("a requirement is achieved first"))
+        .expect("the test exists");
     let timeline = scenario::timeline(&ir, test).expect("valid");
     let decisions = decide::decide(&plan, &ir, &timeline, Day::parse("2025-12-31").unwrap(), false);
     let kept = ir.outcomes.iter().position(|o| o.name == "job_kept").unwrap();

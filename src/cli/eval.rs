@@ -258,9 +258,11 @@ pub fn run(args: Args) -> u8 {
             Progress { enabled: std::io::stderr().is_terminal(), last: std::time::Instant::now() };
         let mut seen = 0u64;
         let reader_ref = &mut reader;
+        let progress_ref = &mut progress;
         let mut timelines = std::iter::from_fn(|| {
             let next = reader_ref.next_timeline();
             seen += 1;
+            progress_ref.tick(reader_ref, seen);
             next
         });
         let mut control_iter;
@@ -274,7 +276,7 @@ pub fn run(args: Args) -> u8 {
             };
         let options = Options { as_of: args.as_of, explain: args.explain.as_deref() };
         let result = run::evaluate(&plan, &contract, &mut timelines, control, &options, &mut writer);
-        progress.tick(&reader, seen);
+        drop(timelines);
         progress.done();
         let kept = writer.finish().and_then(|kept| buffered.flush().map(|_| kept));
         match (result, kept) {

@@ -257,12 +257,10 @@ pub fn run(args: Args) -> u8 {
         let mut progress =
             Progress { enabled: std::io::stderr().is_terminal(), last: std::time::Instant::now() };
         let mut seen = 0u64;
-        let reader_ref = &mut reader;
-        let progress_ref = &mut progress;
         let mut timelines = std::iter::from_fn(|| {
-            let next = reader_ref.next_timeline();
+            let next = reader.next_timeline();
             seen += 1;
-            progress_ref.tick(reader_ref, seen);
+            progress.tick(&reader, seen);
             next
         });
         let mut control_iter;
@@ -276,7 +274,6 @@ pub fn run(args: Args) -> u8 {
             };
         let options = Options { as_of: args.as_of, explain: args.explain.as_deref() };
         let result = run::evaluate(&plan, &contract, &mut timelines, control, &options, &mut writer);
-        drop(timelines);
         progress.done();
         let kept = writer.finish().and_then(|kept| buffered.flush().map(|_| kept));
         match (result, kept) {

@@ -310,7 +310,10 @@ mod tests {
             .map(|(k, v)| {
                 let text = if let Some(r) = v.strip_prefix("Escaped(").and_then(|r| r.strip_suffix(')')) {
                     let (a, b) = r.split_once("..").unwrap();
-                    format!("esc:{}", String::from_utf8_lossy(&scratch[a.parse().unwrap()..b.parse().unwrap()]))
+                    format!(
+                        "esc:{}",
+                        String::from_utf8_lossy(&scratch[a.parse().unwrap()..b.parse().unwrap()])
+                    )
                 } else {
                     v
                 };
@@ -321,11 +324,13 @@ mod tests {
 
     #[test]
     fn plain_objects_parse() {
-        let got = pairs(r#" {"a": 1.5e3, "b":"x", "c" : null, "d":true, "e":[1,{"f":"]"}], "g\u00e9":"\"\ud83d\ude00"} "#)
-            .unwrap();
+        let got = pairs(
+            r#" {"a": 1.5e3, "b":"x", "c" : null, "d":true, "e":[1,{"f":"]"}], "g\u00e9":"\"\ud83d\ude00"} "#,
+        )
+        .unwrap();
         let keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "c", "d", "e", "gé"]);
-        assert_eq!(got[0].1, "Number(6..11)");
+        assert_eq!(got[0].1, "Number(7..12)");
         assert_eq!(got[2].1, "Null");
         assert_eq!(got[4].1, "Nested");
         assert_eq!(got[5].1, "esc:\"😀");

@@ -1,0 +1,1014 @@
+//! Reading and validating evaluation input: participants and their events, streamed as one
+//! [`Timeline`] per participant. This module owns the input formats, documented here for
+//! users; `TimelineReader` is its one entry point.
+//!
+//! # Files and formats
+//!
+//! Every file is CSV (`.csv`) or JSON Lines (`.jsonl` or `.ndjson`), chosen by its extension
+//! unless [`Inputs::format`] says. CSV files start with a header naming the columns, in any
+//! order; values may be quoted (`"a, b"`, with `""` for a quote inside); lines may end in LF or
+//! CRLF; a UTF-8 byte-order mark at the start is ignored. A JSON Lines file holds one object per
+//! line, whose keys are the column names and whose values are strings, numbers, `true`, `false`
+//! or `null`; blank lines are ignored. Both must be UTF-8.
+//!
+//! - **Participants**: one row per participant, with `id` and every field of the contract's
+//!   participant declaration.
+//! - **Events**, either in one combined file whose rows have `participant` (the participant's
+//!   id), `type` (the declared event's name), an optional `id` (the record's own id, carried as
+//!   evidence) and the event's fields; or in one file per event type
+//!   ([`EventFile::event`]), with `participant`, optional `id` and the fields, and optionally a
+//!   `type` column, which must then name that event. In a combined CSV file the header is the
+//!   union of the columns of the types it holds, and a column that a row's type does not
+//!   declare must be empty in that row; in JSON Lines such a key must be absent or `null`.
+//!   Several event files, combined or not, may be given together.
+//!
+//! # Values
+//!
+//! A value is read by its field's declared type:
+//!
+//! | type | written |
+//! | --- | --- |
+//! | `date` | `YYYY-MM-DD`, a day that exists (`2023-02-29` is an error) |
+//! | `bool` | `true` or `false` |
+//! | `int`, `14..70` | a whole number (`-3`, `+5`), within the bounds if any |
+//! | `decimal` | a number: `2.5`, `-0.75`, `1.5e3` |
+//! | percentage | a number, `50` meaning 50%; a trailing `%` is allowed (`50%`) |
+//! | quantity (`hours per week`, `GBP`) | a bare number in the field's declared unit; a field declared in a non-canonical unit (`hours per day`) is converted exactly (× 7 to hours per week) |
+//! | enum | the case's name, as declared (`needs_support`) |
+//! | `text` | any text |
+//!
+//! Numbers are exact decimals, never binary floats, in JSON Lines too (a JSON number is read
+//! from its text). In JSON Lines a value may be a JSON string holding what a CSV cell would,
+//! and ids may be numbers. A field declared optional (`date?`) may be empty (an empty CSV cell,
+//! or `null` or an absent key in JSON Lines): it is then missing. Any other field must have a
+//! value. A point event happens on its `on` date; a spell runs from `from` to `to`, both
+//! included, and an empty `to` (when declared `to: date?`) is a spell still going on. A spell
+//! whose `to` is before its `from` is an error.
+//!
+//! # Errors
+//!
+//! Every row is checked, and every problem is an [`InputError`] naming the file, line (CSV:
+//! the line the row starts on, the header being line 1; JSON Lines: the line), the field, the
+//! value and what was expected. Reading never stops at an error: a bad row is skipped and the
+//! next one read, so one run reports every problem (the first [`ERRORS_KEPT`] in full, and a
+//! count of all). Header problems (unknown, missing or repeated columns) are reported once per
+//! file, by [`TimelineReader::open`]; an unknown JSON key, once per file and key.
+//!
+//! # Streaming and ordering
+//!
+//! With [`Ordering::Grouped`] (the default) the reader is a merge-join: it walks the
+//! participants file and every event file in step, so that memory holds one participant's
+//! events, never a file. For that, each event file must list its events grouped by
+//! participant, the groups in the order of the participants file (as a database export
+//! sorted by participant id gives, when the participants are sorted the same way); a
+//! participant may have no events in a file. An event found after its participant's group
+//! has passed is an error saying so, as is an event for an id that is not in the participants
+//! file; neither stops the run. Events reach the timeline in file order: the event files in
+//! the order given, each in its own order.
+//!
+//! With [`Ordering::InMemory`] the event files may be in any order: they are read whole into
+//! memory, grouped by participant, before the first timeline is returned. Memory then grows
+//! with the number of events (a few hundred bytes each).
+//!
+//! In both modes, [`TimelineReader::open`] first reads the participants file's `id` column
+//! once, keeping a 64-bit hash and the position of each id (about 17 bytes per participant,
+//! not the ids themselves): that is how an event for an unknown participant is told apart
+//! from one for a participant still to come, and how duplicate ids are found. Keeping the ids
+//! would cost their length plus some 40 bytes each, several times more. Two different ids
+//! with the same hash (about one chance in 37 million for a million ids) are reported as an
+//! error, never merged. So in grouped mode memory is bounded by about 17 bytes per
+//! participant plus one participant's events: some 20 MB for a million participants.
+
+mod fields;
+mod ids;
+mod json;
+mod rows;
+
+use crate::eval::value::{EventRecord, Origin, Participant, Timeline, Value};
+use crate::ir;
+use fields::{Cell, FieldReader, show};
+use ids::IdIndex;
+use rows::{Rows, joined, listed};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How many errors are kept in full; the rest are only counted.
+pub const ERRORS_KEPT: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    Csv,
+    JsonLines,
+}
+
+/// Whether event files are grouped by participant in the participants file's order (see the
+/// module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Ordering {
+    /// Streamed in step with the participants file: memory holds one participant's events.
+    #[default]
+    Grouped,
+    /// Any order: every event is read into memory first.
+    InMemory,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventFile {
+    pub path: PathBuf,
+    /// The event every row of the file is (`--events employment=jobs.csv`); `None` for a
+    /// combined file whose rows name their event in `type`.
+    pub event: Option<String>,
+}
+
+/// One set of input files: the treated cohort, or a control group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    pub participants: PathBuf,
+    pub events: Vec<EventFile>,
+    /// The format of every file; `None` to tell each by its extension.
+    pub format: Option<InputFormat>,
+    pub ordering: Ordering,
+}
+
+/// A problem with the input. `message` is the complete sentence, quoting the value if there is
+/// one; `Display` prefixes it with the file, line and field:
+/// ``jobs.csv:14: field `hours`: `twenty` is not a number: expected a number of hours per week``.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub file: String,
+    /// One-based; 0 for a problem with the whole file (it cannot be opened or read).
+    pub line: u64,
+    pub field: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl InputError {
+    fn file(file: &str, message: String) -> InputError {
+        InputError { file: file.to_string(), line: 0, field: None, value: None, message }
+    }
+
+    fn row(rows: &Rows, field: Option<&str>, value: Option<String>, message: String) -> InputError {
+        InputError {
+            file: rows.name.clone(),
+            line: rows.line,
+            field: field.map(str::to_string),
+            value,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Errors so far: the first `ERRORS_KEPT` in full, and a count of all.
+#[derive(Default)]
+struct Errors {
+    kept: Vec<InputError>,
+    count: u64,
+}
+
+impl Errors {
+    /// Records an error, building it only if it is to be kept.
+    fn add(&mut self, error: impl FnOnce() -> InputError) {
+        self.count += 1;
+        if self.kept.len() < ERRORS_KEPT {
+            self.kept.push(error());
+        }
+    }
+}
+
+/// How one event type is read from one file.
+struct EventPlan {
+    /// Index in the IR's `events`.
+    event: usize,
+    name: String,
+    /// The slot and reader of each field, in IR order.
+    fields: Vec<(usize, FieldReader)>,
+    /// Slots of other events' fields, which must be blank in this event's rows.
+    foreign: Vec<usize>,
+    /// Columns this event needs that a CSV file's header lacks (combined files only; reported
+    /// at the first row of this type).
+    missing: Vec<String>,
+    missing_reported: bool,
+    /// Field indices of `on`/`from`, and of `to` for a spell.
+    start: usize,
+    end: Option<usize>,
+    open_ended: bool,
+}
+
+/// Where an event file stands in the merge-join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// No row read ahead.
+    Empty,
+    /// A row is read ahead and not yet matched to a participant.
+    Unread,
+    /// The row read ahead belongs to the participant with this ordinal, still to come.
+    Waiting(u32),
+    Exhausted,
+}
+
+const PARTICIPANT: usize = 0;
+const TYPE: usize = 1;
+const RECORD_ID: usize = 2;
+
+struct EventSource {
+    /// Index in `files`.
+    file: u32,
+    rows: Rows,
+    plans: Vec<EventPlan>,
+    /// For a file of one event type: its plan, and whether slot `TYPE` is that event's own
+    /// field named `type` rather than the type column.
+    fixed: Option<(usize, bool)>,
+    /// The plan of the last row, tried first for the next.
+    last: usize,
+    state: State,
+}
+
+/// Where a row's participant stands relative to the current one.
+enum Placement {
+    Unknown,
+    Passed,
+    Ahead(u32),
+    Collision,
+}
+
+impl EventSource {
+    /// The event of the current row, or `None` after recording why it is not one.
+    fn read_event(&mut self, errors: &mut Errors) -> Option<EventRecord> {
+        let rows = &self.rows;
+        let index = match self.fixed {
+            Some((plan, type_is_field)) => {
+                let name = &self.plans[plan].name;
+                if !type_is_field {
+                    if let Some(t) = rows.cell(TYPE).key_bytes().filter(|t| *t != name.as_bytes()) {
+                        errors.add(|| {
+                            let value = show(t);
+                            let message =
+                                format!("`{value}` is not `{name}`: this file holds only `{name}` events");
+                            InputError::row(rows, Some("type"), Some(value), message)
+                        });
+                        return None;
+                    }
+                }
+                plan
+            }
+            None => {
+                let cell = rows.cell(TYPE);
+                let Some(t) = cell.key_bytes() else {
+                    errors.add(|| {
+                        let names: Vec<String> = self.plans.iter().map(|p| p.name.clone()).collect();
+                        let message = format!("no event type: expected {}", listed(&names));
+                        InputError::row(rows, Some("type"), None, message)
+                    });
+                    return None;
+                };
+                if self.plans[self.last].name.as_bytes() == t {
+                    self.last
+                } else if let Some(i) = self.plans.iter().position(|p| p.name.as_bytes() == t) {
+                    self.last = i;
+                    i
+                } else {
+                    errors.add(|| {
+                        let names: Vec<String> = self.plans.iter().map(|p| p.name.clone()).collect();
+                        let value = show(t);
+                        let message =
+                            format!("`{value}` is not a declared event: expected {}", listed(&names));
+                        InputError::row(rows, Some("type"), Some(value), message)
+                    });
+                    return None;
+                }
+            }
+        };
+        let plan = &mut self.plans[index];
+        if !plan.missing.is_empty() {
+            if !plan.missing_reported {
+                plan.missing_reported = true;
+                let (name, missing) = (&plan.name, &plan.missing);
+                errors.add(|| {
+                    let message = format!(
+                        "no {} {} in the header, which `{name}` events need (reported once for this file)",
+                        if missing.len() == 1 { "column" } else { "columns" },
+                        joined(missing, "and")
+                    );
+                    InputError::row(rows, None, None, message)
+                });
+            }
+            return None;
+        }
+        let mut good = true;
+        for &slot in &plan.foreign {
+            let cell = rows.cell(slot);
+            if !cell.is_blank() {
+                good = false;
+                errors.add(|| {
+                    let column = &rows.columns[slot];
+                    let value = cell.shown();
+                    let (word, blank) = match rows.column_word() {
+                        "column" => ("column", "empty"),
+                        word => (word, "absent or null"),
+                    };
+                    let message = format!(
+                        "{word} `{column}` is not a field of `{}` events, so it must be {blank} in this row, \
+                         not `{value}`",
+                        plan.name
+                    );
+                    InputError::row(rows, Some(column), Some(value), message)
+                });
+            }
+        }
+        let mut values = Vec::with_capacity(plan.fields.len());
+        for (slot, reader) in &plan.fields {
+            let cell = rows.cell(*slot);
+            match reader.read(cell) {
+                Ok(v) => values.push(v),
+                Err(problem) => {
+                    good = false;
+                    values.push(Value::Missing);
+                    errors.add(|| {
+                        let message = reader.explain(cell, problem);
+                        InputError::row(rows, Some(&reader.name), Some(cell.shown()), message)
+                    });
+                }
+            }
+        }
+        let id = match rows.cell(RECORD_ID).key_bytes().map(std::str::from_utf8) {
+            None => None,
+            Some(Ok(id)) => Some(id.to_string()),
+            Some(Err(_)) => {
+                errors.add(|| {
+                    let value = rows.cell(RECORD_ID).shown();
+                    let message = format!("`{value}` is not valid UTF-8 text: expected a record id");
+                    InputError::row(rows, Some("id"), Some(value), message)
+                });
+                return None;
+            }
+        };
+        if !good {
+            return None;
+        }
+        let day = |i: usize| match values[i] {
+            Value::Day(d) => Some(d),
+            _ => None,
+        };
+        let Some(start) = day(plan.start) else {
+            // A non-optional date field has a day by now; only a broken IR gets here.
+            errors.add(|| {
+                let field = &plan.fields[plan.start].1.name;
+                InputError::row(rows, Some(field), None, "no date: expected a date as YYYY-MM-DD".into())
+            });
+            return None;
+        };
+        let end = match plan.end {
+            None => Some(start),
+            Some(i) => match day(i) {
+                Some(end) if end < start => {
+                    errors.add(|| {
+                        let from = &plan.fields[plan.start].1.name;
+                        let to = &plan.fields[i].1.name;
+                        let message = format!(
+                            "the spell ends on {end} (`{to}`), before it starts on {start} (`{from}`)"
+                        );
+                        InputError::row(rows, Some(to), Some(end.to_string()), message)
+                    });
+                    return None;
+                }
+                Some(end) => Some(end),
+                None if plan.open_ended => None,
+                None => {
+                    errors.add(|| {
+                        let to = &plan.fields[i].1.name;
+                        InputError::row(rows, Some(to), None, "no date: expected a date as YYYY-MM-DD".into())
+                    });
+                    return None;
+                }
+            },
+        };
+        Some(EventRecord {
+            event: plan.event,
+            id,
+            fields: values,
+            start,
+            end,
+            origin: Origin { file: self.file, line: rows.line },
+        })
+    }
+
+    /// Reads the current row only to report its problems, after reporting where it stands.
+    fn reject(&mut self, placement: Placement, participants: &str, current: &[u8], errors: &mut Errors) {
+        let rows = &self.rows;
+        let cell = rows.cell(PARTICIPANT);
+        let value = cell.shown();
+        errors.add(|| {
+            let message = match (placement, cell.key_bytes()) {
+                (_, None) => "no participant id: every event needs the id of its participant".to_string(),
+                (Placement::Unknown, _) => format!("there is no participant `{value}` in {participants}"),
+                (Placement::Passed, _) => format!(
+                    "the event of participant `{value}` is out of order: events must be grouped by \
+                     participant in the order of {participants}, and `{value}`'s turn has passed (sort the \
+                     events that way, or use the in-memory mode, which takes events in any order but holds \
+                     them all in memory)"
+                ),
+                (Placement::Collision | Placement::Ahead(_), _) => format!(
+                    "participant ids `{value}` and `{}` have the same 64-bit hash, which this reader cannot \
+                     tell apart: rename one of them",
+                    show(current)
+                ),
+            };
+            InputError::row(rows, Some("participant"), Some(value.clone()), message)
+        });
+        self.read_event(errors);
+    }
+
+    fn place(&self, index: &IdIndex, ordinal: u32) -> Placement {
+        let Some(id) = self.rows.cell(PARTICIPANT).key_bytes() else { return Placement::Unknown };
+        match index.find(id) {
+            None => Placement::Unknown,
+            Some(k) if k > ordinal => Placement::Ahead(k),
+            Some(k) if k < ordinal => Placement::Passed,
+            Some(_) => Placement::Collision,
+        }
+    }
+
+    /// Grouped mode: moves this file's events for the participant at `ordinal` into `out`,
+    /// stopping at the first row of a later participant. `ids` are the participant's id and
+    /// the next participant's (empty when none), for the index's sake: most rows are one or
+    /// the other, and comparing bytes is much cheaper than a lookup.
+    fn pull(
+        &mut self,
+        ordinal: u32,
+        ids: (&[u8], &[u8]),
+        ctx: (&IdIndex, &str),
+        out: &mut Vec<EventRecord>,
+        errors: &mut Errors,
+    ) {
+        let (id, next) = ids;
+        loop {
+            match self.state {
+                State::Exhausted => return,
+                State::Waiting(k) if k > ordinal => return,
+                State::Waiting(_) => self.state = State::Unread,
+                State::Empty => {
+                    self.state = if self.rows.next(errors) { State::Unread } else { State::Exhausted };
+                }
+                State::Unread => {
+                    let participant = self.rows.cell(PARTICIPANT).key_bytes();
+                    if !id.is_empty() && participant == Some(id) {
+                        if let Some(event) = self.read_event(errors) {
+                            out.push(event);
+                        }
+                        self.state = State::Empty;
+                        continue;
+                    }
+                    if !next.is_empty() && participant == Some(next) {
+                        self.state = State::Waiting(ordinal.saturating_add(1));
+                        return;
+                    }
+                    match self.place(ctx.0, ordinal) {
+                        Placement::Ahead(k) => {
+                            self.state = State::Waiting(k);
+                            return;
+                        }
+                        placement => {
+                            self.reject(placement, ctx.1, id, errors);
+                            self.state = State::Empty;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct ParticipantSource {
+    rows: Rows,
+    /// Slot and reader of each field (slot 0 is `id`).
+    fields: Vec<(usize, FieldReader)>,
+}
+
+/// Events read whole in in-memory mode, by participant ordinal: the id they were given for
+/// (to catch a hash collision), and the events.
+type Buckets = Vec<(Option<Box<[u8]>>, Vec<EventRecord>)>;
+
+/// Reads one set of inputs as a stream of timelines. See the module documentation.
+///
+/// ```no_run
+/// # fn run(contract: &payable::ir::Contract, inputs: &payable::eval::input::Inputs) {
+/// use payable::eval::input::TimelineReader;
+/// let mut reader = match TimelineReader::open(contract, inputs) {
+///     Ok(reader) => reader,
+///     Err(errors) => return, // report them
+/// };
+/// while let Some(timeline) = reader.next_timeline() {
+///     // evaluate it
+/// }
+/// if reader.error_count() > 0 { /* report reader.errors(); write nothing */ }
+/// # }
+/// ```
+pub struct TimelineReader {
+    files: Vec<String>,
+    participants: ParticipantSource,
+    sources: Vec<EventSource>,
+    index: IdIndex,
+    ordering: Ordering,
+    /// In-memory mode: every event, once read.
+    buckets: Option<Buckets>,
+    /// Ordinal of the next participant row.
+    ordinal: u32,
+    /// The id bytes of the current participant (empty when its row has none).
+    current: Vec<u8>,
+    /// Whether the participants file is on the next participant's row already, and its id.
+    peeked: bool,
+    next: Vec<u8>,
+    /// Ids that are repeated later, by ordinal: the id and its line.
+    firsts: std::collections::BTreeMap<u32, (String, u64)>,
+    errors: Errors,
+    total_bytes: u64,
+    finished: bool,
+    /// Events in the last timeline.
+    last_len: usize,
+}
+
+impl TimelineReader {
+    /// Opens every file and checks the headers, then reads the participants' ids (see the
+    /// module documentation). Errors here are about whole files: nothing can be read.
+    pub fn open(contract: &ir::Contract, inputs: &Inputs) -> Result<TimelineReader, Vec<InputError>> {
+        let mut errors = Vec::new();
+        let format_of = |path: &Path, errors: &mut Vec<InputError>| {
+            let format = inputs.format.or_else(|| rows::format_of(path));
+            if format.is_none() {
+                errors.push(InputError::file(
+                    &path.display().to_string(),
+                    "cannot tell the file's format from its name: expected a name ending in `.csv`, \
+                     `.jsonl` or `.ndjson`, or the format given"
+                        .to_string(),
+                ));
+            }
+            format
+        };
+        let mut files = vec![inputs.participants.display().to_string()];
+        files.extend(inputs.events.iter().map(|e| e.path.display().to_string()));
+
+        // Participants.
+        let fields = &contract.participant.fields;
+        let mut columns = vec!["id".to_string()];
+        columns.extend(fields.iter().map(|f| f.name.clone()));
+        let mut readers = Vec::new();
+        for (i, field) in fields.iter().enumerate() {
+            if field.name == "id" {
+                errors.push(InputError::file(
+                    &files[0],
+                    "the contract's participant declaration has a field named `id`, which is the column \
+                     of participant ids: rename the field"
+                        .to_string(),
+                ));
+            }
+            match FieldReader::new(field, &contract.enums) {
+                Ok(r) => readers.push((i + 1, r)),
+                Err(e) => errors.push(InputError::file(&files[0], format!("the contract is broken: {e}"))),
+            }
+        }
+        let participants_format = format_of(&inputs.participants, &mut errors);
+        let mut required = vec![(0, false)];
+        required.extend(readers.iter().map(|(slot, r)| (*slot, r.optional)));
+        let participants = participants_format.and_then(|format| {
+            open_rows(&inputs.participants, format, columns.clone(), &required, &mut errors)
+                .map(|rows| ParticipantSource { rows, fields: readers })
+        });
+
+        // Events.
+        let mut sources = Vec::new();
+        for (n, file) in inputs.events.iter().enumerate() {
+            let name = &files[n + 1];
+            let events: Vec<usize> = match &file.event {
+                Some(event) => match contract.events.iter().position(|e| &e.name == event) {
+                    Some(i) => vec![i],
+                    None => {
+                        let declared: Vec<String> = contract.events.iter().map(|e| e.name.clone()).collect();
+                        errors.push(InputError::file(
+                            name,
+                            format!(
+                                "the contract declares no event `{event}`: expected {}",
+                                listed(&declared)
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+                None => (0..contract.events.len()).collect(),
+            };
+            let combined = file.event.is_none();
+            let mut columns = vec!["participant".to_string(), "type".to_string(), "id".to_string()];
+            for &e in &events {
+                for field in &contract.events[e].fields {
+                    let reserved = field.name == "participant" || combined && field.name == "type";
+                    if reserved {
+                        errors.push(InputError::file(
+                            name,
+                            format!(
+                                "event `{}` has a field named `{}`, which is the column of the {}: rename the \
+                                 field{}",
+                                contract.events[e].name,
+                                field.name,
+                                if field.name == "type" { "event type" } else { "participant id" },
+                                if field.name == "type" { ", or give this event a file of its own" } else { "" }
+                            ),
+                        ));
+                    }
+                    if !columns.contains(&field.name) {
+                        columns.push(field.name.clone());
+                    }
+                }
+            }
+            let mut plans = Vec::new();
+            for &e in &events {
+                match plan(contract, e, &columns) {
+                    Ok(p) => plans.push(p),
+                    Err(message) => {
+                        errors.push(InputError::file(name, format!("the contract is broken: {message}")))
+                    }
+                }
+            }
+            let Some(format) = format_of(&file.path, &mut errors) else { continue };
+            let mut required = vec![(PARTICIPANT, false)];
+            if combined {
+                required.push((TYPE, false));
+            } else {
+                required
+                    .extend(plans.iter().flat_map(|p| p.fields.iter().map(|(slot, r)| (*slot, r.optional))));
+            }
+            let Some(rows) = open_rows(&file.path, format, columns, &required, &mut errors) else { continue };
+            for plan in &mut plans {
+                plan.missing = plan
+                    .fields
+                    .iter()
+                    .filter(|(slot, _)| !rows.has_column(*slot))
+                    .map(|(_, r)| r.name.clone())
+                    .collect();
+            }
+            let fixed = file.event.as_ref().map(|_| {
+                let type_is_field =
+                    plans.first().is_some_and(|p| p.fields.iter().any(|(slot, _)| *slot == TYPE));
+                (0, type_is_field)
+            });
+            if plans.is_empty() {
+                if contract.events.is_empty() {
+                    errors.push(InputError::file(
+                        name,
+                        "the contract declares no events, so there is nothing to read in this file".into(),
+                    ));
+                }
+                continue;
+            }
+            sources.push(EventSource {
+                file: (n + 1) as u32,
+                rows,
+                plans,
+                fixed,
+                last: 0,
+                state: State::Empty,
+            });
+        }
+        let Some(participants) = participants else { return Err(errors) };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let Some(format) = participants_format else { return Err(errors) };
+        let index = match Rows::open(&inputs.participants, format, columns) {
+            Ok((rows, _)) => IdIndex::build(rows),
+            Err(e) => return Err(vec![e]),
+        };
+        let total_bytes = rows::size_of(&inputs.participants)
+            + inputs.events.iter().map(|e| rows::size_of(&e.path)).sum::<u64>();
+        Ok(TimelineReader {
+            files,
+            participants,
+            sources,
+            index,
+            ordering: inputs.ordering,
+            buckets: None,
+            ordinal: 0,
+            current: Vec::new(),
+            peeked: false,
+            next: Vec::new(),
+            firsts: Default::default(),
+            errors: Errors::default(),
+            total_bytes,
+            finished: false,
+            last_len: 0,
+        })
+    }
+
+    /// The next participant's timeline, or `None` when every file has been read. A participant
+    /// whose row has an error gets no timeline; its events are still read and checked.
+    pub fn next_timeline(&mut self) -> Option<Timeline> {
+        if self.finished {
+            return None;
+        }
+        if self.ordering == Ordering::InMemory && self.buckets.is_none() {
+            self.load();
+        }
+        loop {
+            if !self.peeked && !self.participants.rows.next(&mut self.errors) {
+                self.finish();
+                return None;
+            }
+            let ordinal = self.ordinal;
+            self.ordinal = self.ordinal.saturating_add(1);
+            let (participant, good) = self.read_participant(ordinal);
+            let line = self.participants.rows.line;
+            // Read the next participant's row now, for its id (see `EventSource::pull`).
+            self.peeked = self.participants.rows.next(&mut self.errors);
+            self.next.clear();
+            if self.peeked {
+                self.next.extend_from_slice(self.participants.rows.cell(0).key_bytes().unwrap_or_default());
+            }
+            // The last timeline's size is a good guess, and saves regrowing the vector.
+            let mut events = Vec::with_capacity(self.last_len);
+            match &mut self.buckets {
+                None => {
+                    let participants_file = &self.files[0];
+                    for source in &mut self.sources {
+                        let ctx = (&self.index, participants_file.as_str());
+                        let ids = (self.current.as_slice(), self.next.as_slice());
+                        source.pull(ordinal, ids, ctx, &mut events, &mut self.errors);
+                    }
+                }
+                Some(buckets) => {
+                    if let Some((id, bucket)) = buckets.get_mut(ordinal as usize) {
+                        events = std::mem::take(bucket);
+                        if let Some(id) = id.take().filter(|id| **id != *self.current) {
+                            let file = &self.files[0];
+                            self.errors.add(|| InputError {
+                                file: file.clone(),
+                                line,
+                                field: Some("id".into()),
+                                value: Some(show(&self.current)),
+                                message: format!(
+                                    "participant ids `{}` and `{}` have the same 64-bit hash, which this \
+                                     reader cannot tell apart: rename one of them",
+                                    show(&self.current),
+                                    show(&id)
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            self.last_len = events.len();
+            if let (Some(participant), true) = (participant, good) {
+                return Some(Timeline { participant, events });
+            }
+        }
+    }
+
+    /// Reads the current participant row; sets `current` to its id bytes.
+    fn read_participant(&mut self, ordinal: u32) -> (Option<Participant>, bool) {
+        let source = &self.participants;
+        let rows = &source.rows;
+        let errors = &mut self.errors;
+        self.current.clear();
+        let id_cell = rows.cell(0);
+        let mut good = true;
+        let id = match id_cell.key_bytes() {
+            None => {
+                errors.add(|| {
+                    let message = match id_cell {
+                        Cell::Nested | Cell::Bool(_) => format!("`{}` is not an id", id_cell.shown()),
+                        _ => "no id: every participant needs one".to_string(),
+                    };
+                    InputError::row(rows, Some("id"), None, message)
+                });
+                None
+            }
+            Some(bytes) => {
+                self.current.extend_from_slice(bytes);
+                match std::str::from_utf8(bytes) {
+                    Ok(id) => Some(id.to_string()),
+                    Err(_) => {
+                        errors.add(|| {
+                            let value = show(bytes);
+                            let message = format!("`{value}` is not valid UTF-8 text: expected an id");
+                            InputError::row(rows, Some("id"), Some(value), message)
+                        });
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(id) = &id {
+            if self.index.repeated.contains(&ordinal) {
+                self.firsts.insert(ordinal, (id.clone(), rows.line));
+            }
+            if let Some(first) = self.index.repeats.get(&ordinal) {
+                good = false;
+                let first = self.firsts.get(first);
+                errors.add(|| {
+                    let message = match first {
+                        Some((first_id, line)) if first_id != id => format!(
+                            "participant ids `{id}` and `{first_id}` (line {line}) have the same 64-bit \
+                             hash, which this reader cannot tell apart: rename one of them"
+                        ),
+                        Some((_, line)) => {
+                            format!("duplicate participant id `{id}`: it is also on line {line}")
+                        }
+                        None => format!("duplicate participant id `{id}`"),
+                    };
+                    InputError::row(rows, Some("id"), Some(id.clone()), message)
+                });
+            }
+        }
+        let mut values = Vec::with_capacity(source.fields.len());
+        for (slot, reader) in &source.fields {
+            let cell = rows.cell(*slot);
+            match reader.read(cell) {
+                Ok(v) => values.push(v),
+                Err(problem) => {
+                    good = false;
+                    errors.add(|| {
+                        let message = reader.explain(cell, problem);
+                        InputError::row(rows, Some(&reader.name), Some(cell.shown()), message)
+                    });
+                }
+            }
+        }
+        let participant =
+            id.map(|id| Participant { id, fields: values, origin: Origin { file: 0, line: rows.line } });
+        (participant, good)
+    }
+
+    /// In-memory mode: reads every event file whole, by participant.
+    fn load(&mut self) {
+        let participants_file = self.files[0].clone();
+        let mut buckets: Buckets = Vec::new();
+        buckets.resize_with(self.index.rows() as usize, Default::default);
+        for source in &mut self.sources {
+            while source.rows.next(&mut self.errors) {
+                let Some(id) = source.rows.cell(PARTICIPANT).key_bytes() else {
+                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors);
+                    continue;
+                };
+                let Some(k) = self.index.find(id) else {
+                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors);
+                    continue;
+                };
+                let Some((first, bucket)) = buckets.get_mut(k as usize) else { continue };
+                match first {
+                    Some(first) if **first != *id => {
+                        let first = first.clone();
+                        source.reject(Placement::Collision, &participants_file, &first, &mut self.errors);
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => *first = Some(id.into()),
+                }
+                if let Some(event) = source.read_event(&mut self.errors) {
+                    bucket.push(event);
+                }
+            }
+            source.state = State::Exhausted;
+        }
+        self.buckets = Some(buckets);
+    }
+
+    /// After the last participant: every event row still unread belongs to no one.
+    fn finish(&mut self) {
+        self.finished = true;
+        let participants_file = self.files[0].clone();
+        for source in &mut self.sources {
+            loop {
+                match source.state {
+                    State::Exhausted => break,
+                    State::Empty => {
+                        if !source.rows.next(&mut self.errors) {
+                            source.state = State::Exhausted;
+                            break;
+                        }
+                    }
+                    State::Unread | State::Waiting(_) => {}
+                }
+                let placement = match source.place(&self.index, u32::MAX) {
+                    Placement::Unknown => Placement::Unknown,
+                    _ => Placement::Passed,
+                };
+                source.reject(placement, &participants_file, &[], &mut self.errors);
+                source.state = State::Empty;
+            }
+        }
+        self.buckets = None;
+    }
+
+    /// Errors found so far: the first [`ERRORS_KEPT`] (see [`error_count`](Self::error_count)).
+    pub fn errors(&self) -> &[InputError] {
+        &self.errors.kept
+    }
+
+    /// How many errors have been found so far, kept or not.
+    pub fn error_count(&self) -> u64 {
+        self.errors.count
+    }
+
+    /// The input files, participants first: `Origin::file` indexes this list.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Bytes read so far, of [`total_bytes`](Self::total_bytes), for a progress bar.
+    pub fn bytes_read(&self) -> u64 {
+        self.participants.rows.bytes_read() + self.sources.iter().map(|s| s.rows.bytes_read()).sum::<u64>()
+    }
+
+    /// The size of every input file together.
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+}
+
+/// Opens a file and checks its header: header errors, and the `required` slots (with whether
+/// their field is optional) that the header lacks, go to `errors`.
+fn open_rows(
+    path: &Path,
+    format: InputFormat,
+    columns: Vec<String>,
+    required: &[(usize, bool)],
+    errors: &mut Vec<InputError>,
+) -> Option<Rows> {
+    match Rows::open(path, format, columns) {
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+        Ok((rows, header_errors)) => {
+            errors.extend(header_errors);
+            let mut reported = Vec::new();
+            for &(slot, optional) in required {
+                if !rows.has_column(slot) && !reported.contains(&slot) {
+                    reported.push(slot);
+                    let column = &rows.columns[slot];
+                    errors.push(InputError {
+                        file: rows.name.clone(),
+                        line: 1,
+                        field: Some(column.clone()),
+                        value: None,
+                        message: format!(
+                            "no column `{column}` in the header{}",
+                            if optional {
+                                " (the field is optional, but its column must be there: leave its cells empty)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    });
+                }
+            }
+            Some(rows)
+        }
+    }
+}
+
+/// How to read one event from a file with these slots.
+fn plan(contract: &ir::Contract, event: usize, columns: &[String]) -> Result<EventPlan, String> {
+    let e = &contract.events[event];
+    let slot = |name: &str| columns.iter().position(|c| c == name);
+    let mut fields = Vec::new();
+    for field in &e.fields {
+        let s = slot(&field.name).ok_or_else(|| format!("no slot for `{}`", field.name))?;
+        fields.push((s, FieldReader::new(field, &contract.enums)?));
+    }
+    let index = |name: &str| {
+        e.fields.iter().position(|f| f.name == name).ok_or_else(|| {
+            format!("event `{}` is timed by a field `{name}` that it does not declare", e.name)
+        })
+    };
+    let (start, end, open_ended) = match &e.timing {
+        ir::Timing::Point { on } => (index(on)?, None, false),
+        ir::Timing::Spell { from, to, open_ended } => (index(from)?, Some(index(to)?), *open_ended),
+    };
+    let own: Vec<usize> = fields.iter().map(|(s, _)| *s).collect();
+    let foreign = (RECORD_ID + 1..columns.len()).filter(|s| !own.contains(s)).collect();
+    Ok(EventPlan {
+        event,
+        name: e.name.clone(),
+        fields,
+        foreign,
+        missing: Vec::new(),
+        missing_reported: false,
+        start,
+        end,
+        open_ended,
+    })
+}

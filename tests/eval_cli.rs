@@ -192,3 +192,21 @@ fn the_caps_data_folder_is_complete() {
         assert!(Path::new(&root()).join(CAPS).join(file).exists());
     }
 }
+
+#[test]
+fn an_explanation_reads_as_the_working() {
+    let result = payable(&[
+        "eval",
+        "examples/youth_employment.pay",
+        "--participants",
+        "examples/data/youth_employment/participants.csv",
+        "--events",
+        "examples/data/youth_employment/events.csv",
+        "--as-of",
+        "2026-12-31",
+        "--explain",
+        "Y05",
+    ]);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    insta::assert_snapshot!(text(&result.stdout));
+}

@@ -508,10 +508,16 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 ir::CountingRule::AtLeastDays => held >= i64::from(counting.min_days.unwrap_or(1)),
             };
             self.note(|| {
+                let behind: Vec<String> = evidence
+                    .iter()
+                    .filter(|r| r.start <= b && r.end.is_none_or(|e| e >= a))
+                    .map(|r| r.id.clone().unwrap_or_else(|| format!("line {}", r.origin.line)))
+                    .collect();
                 format!(
-                    "period {} ({a} to {b}): held on {held} of {days} day(s): {}",
+                    "period {} ({a} to {b}): held on {held} of {days} day(s): {}{}",
                     i + 1,
-                    if counts { "counts" } else { "does not count" }
+                    if counts { "counts" } else { "does not count" },
+                    if behind.is_empty() { String::new() } else { format!(" ({})", behind.join(", ")) }
                 )
             });
             if counts {
@@ -533,7 +539,14 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
             counted + undecided >= needed
         };
         match (reachable, last_possible) {
-            (true, Some(until)) => Verdict::Pending { until },
+            (true, Some(until)) => {
+                self.note(|| {
+                    format!(
+                        "{counted} counted so far of the {needed} needed; {undecided} period(s) have not ended, the last on {until}"
+                    )
+                });
+                Verdict::Pending { until }
+            }
             _ => Verdict::NotAchieved {
                 reason: if consecutive {
                     format!("no run of {needed} periods in a row can be completed in time")

@@ -109,17 +109,39 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
         // An outcome waits for those it requires, and is achieved no earlier than they are.
         let mut required_by: Option<Day> = None;
         let mut blocked = None;
+        let mut waiting: Option<(Option<Day>, String)> = None;
         for &r in &outcome.requires {
             let name = &plan.outcomes[r].name;
             match first_status[r] {
                 Some((Status::Achieved, on)) => required_by = required_by.max(on),
                 Some((Status::Pending, until)) => {
-                    blocked.get_or_insert((Status::Pending, until, format!("waits for `{name}`")));
+                    let latest = waiting.as_ref().and_then(|w| w.0).max(until);
+                    waiting = Some((latest, format!("waits for `{name}`")));
                 }
                 _ => {
                     blocked =
                         Some((Status::NotAchieved, None, format!("requires `{name}`, which is not achieved")))
                 }
+            }
+        }
+        // Waiting on a pending requirement: the outcome's own condition may already be
+        // impossible (not achieved at once), or decided later than the requirement.
+        if blocked.is_none() {
+            if let Some((until, reason)) = waiting {
+                let reads_pending_date = outcome.requires.iter().any(|r| {
+                    matches!(first_status[*r], Some((Status::Pending, _)))
+                        && outcome.reads_dates_of.contains(r)
+                });
+                blocked = Some(if reads_pending_date {
+                    (Status::Pending, until, reason)
+                } else {
+                    let mut judge = Judge { scope: &scope, not_before: None, trace: None };
+                    match judge.judge(&outcome.condition) {
+                        Verdict::NotAchieved { reason } => (Status::NotAchieved, None, reason),
+                        Verdict::Pending { until: own } => (Status::Pending, until.max(Some(own)), reason),
+                        _ => (Status::Pending, until, reason),
+                    }
+                });
             }
         }
         if let Some((status, date, reason)) = blocked {

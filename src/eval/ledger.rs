@@ -36,7 +36,7 @@ pub struct CapUse {
     /// Per outcome: payments made, amount paid.
     pub outcomes: Vec<(u32, Decimal)>,
     pub contract: Decimal,
-    /// Participants whose cap was reached.
+    /// Participants who reached their cap (exactly, or cut by it).
     pub participants_capped: u64,
 }
 
@@ -94,6 +94,10 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
         used.outcomes[p.outcome].1 += amount;
         *per_participant.entry(p.participant).or_default() += amount;
         used.contract += amount;
+    }
+    // Reaching the cap exactly counts as much as being cut by it.
+    if let Some(cap) = contract.caps.per_participant {
+        capped_participants.extend(per_participant.iter().filter(|(_, paid)| **paid >= cap).map(|(p, _)| *p));
     }
     used.participants_capped = capped_participants.len() as u64;
     (payments, used)

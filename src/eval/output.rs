@@ -258,8 +258,22 @@ fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRo
             claim_by: Some(p.claim_by.to_string()),
         })
         .collect();
+    let claims_close = super::day::Day::parse(&contract.claims_close);
     for (d, (paid, capped_by)) in evaluation.cohorts.iter().zip(&evaluation.cohort_paid) {
         if d.status == Status::Achieved {
+            let claim_by = match (d.date, &contract.cohort_outcomes[d.outcome].claim_within) {
+                (Some(on), Some(within)) => {
+                    let unit = match within.unit.as_str() {
+                        "month" => super::plan::CalendarUnit::Month,
+                        "working_day" => super::plan::CalendarUnit::WorkingDay,
+                        _ => super::plan::CalendarUnit::Day,
+                    };
+                    let n = i64::try_from(within.value.trunc()).unwrap_or(0);
+                    let by = super::interpret::shift(on, n, unit, &contract.working_days.holidays);
+                    Some(claims_close.map_or(by, |c| by.min(c)))
+                }
+                _ => claims_close,
+            };
             rows.push(LedgerRow {
                 date: d.date.map(|x| x.to_string()).unwrap_or_default(),
                 participant: "(cohort)".into(),
@@ -268,7 +282,7 @@ fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRo
                 due: money(d.amount.unwrap_or_default()),
                 paid: money(*paid),
                 capped_by: *capped_by,
-                claim_by: None,
+                claim_by: claim_by.map(|c| c.to_string()),
             });
         }
     }
@@ -287,6 +301,14 @@ struct SummaryRow {
     /// The outcome's own cap on the amount, if any, and how much of it is used.
     cap: Option<String>,
     cap_used_percent: Option<String>,
+    /// Cohort outcomes: members, the measure, the control group's, the effect, the test.
+    members: Option<u64>,
+    measure: Option<String>,
+    control_members: Option<u64>,
+    control_measure: Option<String>,
+    effect: Option<String>,
+    test: Option<String>,
+    p_value: Option<String>,
 }
 
 fn summary_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<SummaryRow> {
@@ -304,6 +326,13 @@ fn summary_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<Summary
             paid: money(paid),
             cap: o.caps.amount.map(money),
             cap_used_percent: o.caps.amount.filter(|c| !c.is_zero()).map(|cap| percent(paid, cap)),
+            members: None,
+            measure: None,
+            control_members: None,
+            control_measure: None,
+            effect: None,
+            test: None,
+            p_value: None,
         });
     }
     for (d, (paid, _)) in evaluation.cohorts.iter().zip(&evaluation.cohort_paid) {
@@ -318,9 +347,21 @@ fn summary_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<Summary
             paid: money(*paid),
             cap: o.caps.amount.map(money),
             cap_used_percent: o.caps.amount.filter(|c| !c.is_zero()).map(|cap| percent(*paid, cap)),
+            members: Some(d.members),
+            measure: d.measure.map(figure),
+            control_members: d.control_members,
+            control_measure: d.control_measure.map(figure),
+            effect: d.effect.map(figure),
+            test: d.test.as_ref().map(|t| t.test.to_string()),
+            p_value: d.test.as_ref().map(|t| format!("{:.6}", t.p_value)),
         });
     }
     rows
+}
+
+/// A measure or effect, to four decimal places.
+fn figure(d: Decimal) -> String {
+    d.round_dp(4).normalize().to_string()
 }
 
 fn percent(part: Decimal, whole: Decimal) -> String {
@@ -406,7 +447,11 @@ pub fn write_summary(
             out.write_all(b"\n")
         }
         Format::Csv => {
-            out.write_all(b"contract_hash,as_of,outcome,kind,achieved,pending,not_achieved,due,paid,cap,cap_used_percent\n")?;
+            out.write_all(
+                b"contract_hash,as_of,outcome,kind,achieved,pending,not_achieved,due,paid,cap,cap_used_percent,\
+members,measure,control_members,control_measure,effect,test,p_value\n",
+            )?;
+            let opt = |x: Option<u64>| x.map(|n| n.to_string()).unwrap_or_default();
             for r in rows {
                 let fields = [
                     stamp.contract_hash.clone(),
@@ -420,9 +465,43 @@ pub fn write_summary(
                     r.paid,
                     r.cap.unwrap_or_default(),
                     r.cap_used_percent.unwrap_or_default(),
+                    opt(r.members),
+                    r.measure.unwrap_or_default(),
+                    opt(r.control_members),
+                    r.control_measure.unwrap_or_default(),
+                    r.effect.unwrap_or_default(),
+                    r.test.unwrap_or_default(),
+                    r.p_value.unwrap_or_default(),
                 ];
                 out.write_all(csv_line(&fields).as_bytes())?;
             }
+            // The totals, as the last row: every participant, every payment, the total cap.
+            let fields = [
+                stamp.contract_hash.clone(),
+                stamp.as_of.clone(),
+                "(all)".to_string(),
+                "total".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                money(evaluation.cap_use.contract),
+                contract.caps.total.map(money).unwrap_or_default(),
+                contract
+                    .caps
+                    .total
+                    .filter(|c| !c.is_zero())
+                    .map(|cap| percent(evaluation.cap_use.contract, cap))
+                    .unwrap_or_default(),
+                evaluation.participants.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ];
+            out.write_all(csv_line(&fields).as_bytes())?;
             Ok(())
         }
         Format::Table => {

@@ -175,6 +175,8 @@ pub struct OutcomePlan {
     pub condition: CCondition,
     pub payment: CPayment,
     pub requires: Vec<usize>,
+    /// Outcomes whose achievement date the condition reads (`job_entry.achieved`).
+    pub reads_dates_of: Vec<usize>,
     pub max_times: u32,
     pub claim_within: Option<(Decimal, CalendarUnit)>,
 }
@@ -274,10 +276,14 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
     c.params.clear();
     let mut outcomes = Vec::new();
     for o in &contract.outcomes {
+        let condition = c.condition(&o.condition)?;
+        let mut reads_dates_of = Vec::new();
+        dates_read(&serde_json::to_value(&o.condition).unwrap_or_default(), &c.outcomes, &mut reads_dates_of);
         outcomes.push(OutcomePlan {
             name: o.name.clone(),
             eligible: c.expr(&o.eligible)?,
-            condition: c.condition(&o.condition)?,
+            condition,
+            reads_dates_of,
             payment: c.payment(&o.payment)?,
             requires: o.requires.iter().map(|r| c.outcome(r)).collect::<Result<_, _>>()?,
             max_times: o.max_times.max(1),
@@ -331,6 +337,22 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         bands,
         event_index: contract.events.iter().enumerate().map(|(i, e)| (e.name.clone(), i)).collect(),
     })
+}
+
+/// The outcomes whose dates an IR condition reads (definitions cannot read them).
+fn dates_read(value: &serde_json::Value, outcomes: &BTreeMap<&str, usize>, out: &mut Vec<usize>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("op").and_then(|v| v.as_str()) == Some("achieved_on") {
+                if let Some(i) = map.get("outcome").and_then(|v| v.as_str()).and_then(|n| outcomes.get(n)) {
+                    out.push(*i);
+                }
+            }
+            map.values().for_each(|v| dates_read(v, outcomes, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| dates_read(v, outcomes, out)),
+        _ => {}
+    }
 }
 
 fn day(text: &str) -> Result<Day, String> {

@@ -243,24 +243,28 @@ struct LedgerRow {
     claim_by: Option<String>,
 }
 
-fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRow> {
-    let mut rows: Vec<LedgerRow> = evaluation
-        .ledger
-        .iter()
-        .map(|p| LedgerRow {
-            date: p.achieved.to_string(),
-            participant: p.participant_id.to_string(),
-            outcome: contract.outcomes[p.outcome].name.clone(),
-            repeat: p.repeat,
-            due: money(p.due),
-            paid: money(p.paid),
-            capped_by: p.capped_by,
-            claim_by: Some(p.claim_by.to_string()),
-        })
-        .collect();
+/// Ledger rows, made one at a time: a national ledger is never held as text in memory.
+fn ledger_rows<'a>(
+    contract: &'a ir::Contract,
+    evaluation: &'a Evaluation,
+) -> impl Iterator<Item = LedgerRow> + 'a {
+    let individual = evaluation.ledger.iter().map(|p| LedgerRow {
+        date: p.achieved.to_string(),
+        participant: p.participant_id.to_string(),
+        outcome: contract.outcomes[p.outcome].name.clone(),
+        repeat: p.repeat,
+        due: money(p.due),
+        paid: money(p.paid),
+        capped_by: p.capped_by,
+        claim_by: Some(p.claim_by.to_string()),
+    });
     let claims_close = super::day::Day::parse(&contract.claims_close);
-    for (d, (paid, capped_by)) in evaluation.cohorts.iter().zip(&evaluation.cohort_paid) {
-        if d.status == Status::Achieved {
+    let cohorts = evaluation
+        .cohorts
+        .iter()
+        .zip(&evaluation.cohort_paid)
+        .filter(|(d, _)| d.status == Status::Achieved)
+        .map(move |(d, (paid, capped_by))| {
             let claim_by = match (d.date, &contract.cohort_outcomes[d.outcome].claim_within) {
                 (Some(on), Some(within)) => {
                     let unit = match within.unit.as_str() {
@@ -274,7 +278,7 @@ fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRo
                 }
                 _ => claims_close,
             };
-            rows.push(LedgerRow {
+            LedgerRow {
                 date: d.date.map(|x| x.to_string()).unwrap_or_default(),
                 participant: "(cohort)".into(),
                 outcome: contract.cohort_outcomes[d.outcome].name.clone(),
@@ -283,10 +287,9 @@ fn ledger_rows(contract: &ir::Contract, evaluation: &Evaluation) -> Vec<LedgerRo
                 paid: money(*paid),
                 capped_by: *capped_by,
                 claim_by: claim_by.map(|c| c.to_string()),
-            });
-        }
-    }
-    rows
+            }
+        });
+    individual.chain(cohorts)
 }
 
 #[derive(Serialize)]
@@ -379,9 +382,17 @@ pub fn write_ledger(
     let rows = ledger_rows(contract, evaluation);
     match format {
         Format::Json => {
-            let doc = serde_json::json!({ "contract_hash": stamp.contract_hash, "as_of": stamp.as_of, "payments": rows });
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            out.write_all(b"\n")
+            write!(
+                out,
+                "{{\"contract_hash\":{},\"as_of\":{},\"payments\":[",
+                serde_json::to_string(&stamp.contract_hash).unwrap_or_default(),
+                serde_json::to_string(&stamp.as_of).unwrap_or_default()
+            )?;
+            for (i, row) in rows.enumerate() {
+                out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &row)?;
+            }
+            out.write_all(b"\n]}\n")
         }
         _ => {
             out.write_all(

@@ -35,8 +35,18 @@ pub struct BrokenItem {
 #[derive(Clone, Debug)]
 pub struct Item {
     pub docs: Vec<String>,
+    /// Lints allowed on this item, each with its reason.
+    pub allows: Vec<Allow>,
     pub span: Span,
     pub kind: ItemKind,
+}
+
+/// `allow(cliff_edge, reason = "the commissioner accepts the risk")`
+#[derive(Clone, Debug)]
+pub struct Allow {
+    pub lint: Ident,
+    pub reason: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

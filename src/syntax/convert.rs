@@ -99,7 +99,21 @@ impl Ctx {
     }
 
     fn docs(&self, pair: Pair<Rule>) -> Vec<String> {
-        pair.into_inner().map(|line| line.as_str().trim_start_matches("///").trim().to_string()).collect()
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::doc_line)
+            .map(|line| line.as_str().trim_start_matches("///").trim().to_string())
+            .collect()
+    }
+
+    fn allows(&self, pair: Pair<Rule>) -> Vec<Allow> {
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::allow_attr)
+            .map(|attr| {
+                let span = self.span(&attr);
+                let p = children(attr);
+                Allow { lint: self.ident(&p[0]), reason: self.string(&p[1]), span }
+            })
+            .collect()
     }
 
     fn idents(&self, pairs: &[Pair<Rule>]) -> Vec<Ident> {
@@ -112,9 +126,12 @@ impl Ctx {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut parts = children(pair);
-        let docs = match parts.first() {
-            Some(p) if p.as_rule() == Rule::docs => self.docs(parts.remove(0)),
-            _ => Vec::new(),
+        let (docs, allows) = match parts.first() {
+            Some(p) if p.as_rule() == Rule::docs => {
+                let docs_pair = parts.remove(0);
+                (self.docs(docs_pair.clone()), self.allows(docs_pair))
+            }
+            _ => (Vec::new(), Vec::new()),
         };
         let kind = match rule {
             Rule::use_decl => ItemKind::Use(self.use_decl(parts.remove(0))?),
@@ -134,7 +151,7 @@ impl Ctx {
             Rule::test_decl => ItemKind::Test(self.test(parts)?),
             _ => return Err(Diagnostic::bug(format!("unexpected item {rule:?}"), span)),
         };
-        Ok(Item { docs, span, kind })
+        Ok(Item { docs, allows, span, kind })
     }
 
     fn use_decl(&self, pair: Pair<Rule>) -> Result<Use> {

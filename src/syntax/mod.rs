@@ -97,7 +97,7 @@ fn item_starts(text: &str) -> Vec<usize> {
     for line in text.split_inclusive('\n') {
         let first_word: String =
             line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        if line.starts_with("///") {
+        if line.starts_with("///") || line.starts_with("allow(") {
             pending_docs.get_or_insert(offset);
         } else if ITEM_KEYWORDS.contains(&first_word.as_str()) {
             let start = pending_docs.take().unwrap_or(offset);

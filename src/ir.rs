@@ -877,3 +877,21 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+
+impl Condition {
+    /// Where in the source the condition is written.
+    pub fn span(&self) -> &Span {
+        match self {
+            Condition::All { span, .. }
+            | Condition::Any { span, .. }
+            | Condition::Periods { span, .. }
+            | Condition::Consecutive { span, .. }
+            | Condition::Cumulative { span, .. }
+            | Condition::Occurrence { span, .. }
+            | Condition::Absence { span, .. }
+            | Condition::Reaches { span, .. }
+            | Condition::Change { span, .. }
+            | Condition::Holds { span, .. } => span,
+        }
+    }
+}

@@ -49,7 +49,21 @@ impl Compilation {
 
 /// Compiles the contract `text`, named `name` (a path, for messages and relative `use`).
 pub fn compile(name: &str, text: &str, loader: &dyn resolve::FileLoader) -> Compilation {
-    let (program, mut diagnostics) = resolve::load(name, text, loader);
+    compile_with_tests(name, text, &[], loader)
+}
+
+/// Compiles a contract together with separate test files (`NAME.tests.pay`, holding only
+/// `test` blocks): their tests are checked and lowered as if written in the contract.
+pub fn compile_with_tests(
+    name: &str,
+    text: &str,
+    tests: &[(String, String)],
+    loader: &dyn resolve::FileLoader,
+) -> Compilation {
+    let (mut program, mut diagnostics) = resolve::load(name, text, loader);
+    for (test_name, test_text) in tests {
+        diagnostics.extend(resolve::add_test_file(&mut program, test_name, test_text));
+    }
     let (names, errors) = resolve::names(&program);
     diagnostics.extend(errors);
     let (checked, errors) = check::check(&program, &names);

@@ -72,6 +72,30 @@ pub fn load(name: &str, text: &str, loader: &dyn FileLoader) -> (Program, Vec<Di
     (program, diagnostics)
 }
 
+/// Adds a file of `test` blocks to the contract: its tests join the contract's own.
+pub fn add_test_file(program: &mut Program, name: &str, text: &str) -> Vec<Diagnostic> {
+    let file = program.sources.add(name, text);
+    let (ast, mut diagnostics) = syntax::parse(file, text);
+    for item in ast.items {
+        if matches!(item.kind, ast::ItemKind::Test(_)) {
+            program.modules[0].ast.items.push(item);
+        } else {
+            diagnostics.push(
+                Diagnostic::error(
+                    E_NOT_IN_MODULE,
+                    format!("a test file holds only tests, not {}", item.kind.noun()),
+                )
+                .at(item.span, "move this into the contract")
+                .note(
+                    "a file named `NAME.tests.pay` holds `test` blocks for the contract `NAME.pay` beside it",
+                ),
+            );
+        }
+    }
+    program.modules[0].ast.broken.extend(ast.broken);
+    diagnostics
+}
+
 fn load_imports(
     program: &mut Program,
     index: usize,

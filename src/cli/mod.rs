@@ -6,6 +6,7 @@ mod compile;
 mod debug;
 mod eval;
 mod generate;
+mod test_blocks;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -57,6 +58,11 @@ payable eval contract.pay --participants p.csv --events employment=jobs.csv --ev
 --as-of 2027-03-31 --out results/\n  payable eval contract.pay --participants p.csv --events e.csv --as-of 2027-03-31 --explain P0042"
     )]
     Eval(eval::Args),
+    /// Run the `test` blocks of contracts and of their test files (NAME.tests.pay)
+    #[command(after_help = "Each test gives one participant's records and the statuses expected of them; \
+failures show what was expected, what was decided, and the working.\n\nExamples:\n  payable test examples/\n  \
+payable test contract.pay --filter \"thirteen months\"")]
+    Test(test_blocks::Args),
     /// Make up participants and events for a contract (seeded), for benchmarks and demos
     Gen(generate::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
@@ -100,6 +106,7 @@ pub fn run() -> ExitCode {
         Command::Debug(args) => debug::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Gen(args) => generate::run(args),
+        Command::Test(args) => test_blocks::run(args),
     };
     ExitCode::from(code)
 }

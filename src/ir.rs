@@ -47,6 +47,22 @@ pub struct Contract {
     /// Groups of outcomes of which only one is paid per participant.
     pub exclusions: Vec<Exclusion>,
     pub tests: Vec<Test>,
+    /// Lints allowed on the contract header (contract-wide lints such as `no_total_cap`),
+    /// each with its written reason.
+    #[serde(default)]
+    pub allows: Vec<Allowed>,
+}
+
+/// A lint knowingly accepted on one item: `allow(cliff_edge, reason = "...")`. Kept in the IR
+/// so that every explanation of the item can say which risk was accepted, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Allowed {
+    /// The lint's name, e.g. `cliff_edge` (see `docs/reference.md`, W codes).
+    pub lint: String,
+    /// Why the risk is accepted, as written in the contract.
+    pub reason: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -282,6 +298,9 @@ pub struct Outcome {
     pub caps: OutcomeCaps,
     /// How long after achievement a claim may be made; `null` means until `claims_close`.
     pub claim_within: Option<Quantity>,
+    /// Lints allowed on this outcome, each with its written reason.
+    #[serde(default)]
+    pub allows: Vec<Allowed>,
     pub span: Span,
 }
 
@@ -527,6 +546,9 @@ pub struct CohortOutcome {
     pub payment: Payment,
     pub caps: OutcomeCaps,
     pub claim_within: Option<Quantity>,
+    /// Lints allowed on this cohort outcome, each with its written reason.
+    #[serde(default)]
+    pub allows: Vec<Allowed>,
     pub span: Span,
 }
 

@@ -2,9 +2,10 @@
 //!
 //! The pipeline, one module per stage (see `docs/ARCHITECTURE.md`):
 //! [`syntax`] (text to AST) → [`resolve`] (modules loaded, item names bound) → [`check`]
-//! (names in expressions, types, units) → [`lower`] (the verified [`ir`]). [`compile`] chains
-//! them. The library does no printing and no I/O of its own: files named by `use` come
-//! through a [`resolve::FileLoader`].
+//! (names in expressions, types, units) → [`lower`] (the [`ir`]) → [`lint`] (warnings, and
+//! the `allow(...)` lines copied into the IR) → `lower::verify`. [`compile`] chains them.
+//! The library does no printing and no I/O of its own: files named by `use` come through a
+//! [`resolve::FileLoader`].
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -12,7 +13,9 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod eval;
+pub mod fmt;
 pub mod ir;
+pub mod lint;
 pub mod lower;
 pub mod resolve;
 pub mod source;
@@ -68,10 +71,15 @@ pub fn compile_with_tests(
     diagnostics.extend(errors);
     let (checked, errors) = check::check(&program, &names);
     diagnostics.extend(errors);
-    diagnostic::sort(&mut diagnostics);
+    diagnostics.extend(lint::check_allows(&program));
     let has_errors = diagnostics.iter().any(|d| d.is_error());
     let sources: Vec<String> = program.sources.files().map(|(_, f)| f.name.clone()).collect();
-    let ir = if has_errors { None } else { lower::lower(checked, sources) };
+    let mut ir = if has_errors { None } else { lower::lower(checked, sources) };
+    // Lints need the whole contract; their warnings never withhold the IR.
+    if let Some(contract) = &mut ir {
+        diagnostics.extend(lint::lint(&program, contract));
+    }
+    diagnostic::sort(&mut diagnostics);
     if let Some(contract) = &ir {
         for problem in lower::verify(contract) {
             let file = program.modules[0].file;

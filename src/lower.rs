@@ -48,6 +48,8 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
             max_times: o.repeats.unwrap_or(1),
             caps: o.caps,
             claim_within: o.claim_within,
+            // Filled in by `lint`, which reads the `allow(...)` lines of the source.
+            allows: Vec::new(),
             span: o.span,
         });
     }
@@ -98,6 +100,7 @@ pub fn lower(checked: Checked, sources: Vec<String>) -> Option<ir::Contract> {
         cohort_outcomes: checked.cohort_outcomes,
         exclusions,
         tests,
+        allows: Vec::new(),
     };
     contract.hash = contract.content_hash();
     Some(contract)

@@ -1,11 +1,29 @@
 //! The design's example contract is the first acceptance test: `examples/youth_employment.pay`
 //! must be the design's contract exactly as written, but for the changes documented in
-//! `docs/reference.md` ("Changes from the design"), and must check clean.
+//! `docs/reference.md` ("Changes from the design"), and must check clean (its lints accepted
+//! with reasons).
 
 use std::path::Path;
 
-/// Each documented change: the design's text, and what the example writes instead.
-const DOCUMENTED_CHANGES: &[(&str, &str)] = &[("from the first survey", "from the first wellbeing_survey")];
+/// Each documented change: the design's text, and what the example writes instead. Besides
+/// the baseline's event, the example accepts the three risks the lints find in the design's
+/// contract with `allow` lines (see `tests/lints.rs`, which checks the lints still fire on
+/// the design's text).
+const DOCUMENTED_CHANGES: &[(&str, &str)] = &[
+    ("from the first survey", "from the first wellbeing_survey"),
+    (
+        "outcome sustained_employment",
+        "allow(default_counting, reason = \"mirrors the design, which leaves the counting rule to the default (note 2)\")\noutcome sustained_employment",
+    ),
+    (
+        "outcome improved_wellbeing",
+        "allow(self_reported_only, reason = \"mirrors the design: WEMWBS is self-completed by design, and the evidence is marked so that reports show it\")\noutcome improved_wellbeing",
+    ),
+    (
+        "cohort outcome half_in_work",
+        "allow(cliff_edge, reason = \"mirrors the design, whose cohort bonus is the textbook cliff edge (note 6)\")\ncohort outcome half_in_work",
+    ),
+];
 
 fn design_contract(design: &str) -> String {
     let start =

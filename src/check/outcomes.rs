@@ -482,6 +482,8 @@ impl<'a> Checker<'a> {
             payment,
             caps,
             claim_within,
+            // Filled in by `lint`, which reads the `allow(...)` lines of the source.
+            allows: Vec::new(),
             span: self.ir_span(item.span),
         });
     }

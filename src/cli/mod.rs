@@ -5,6 +5,7 @@ mod check;
 mod compile;
 mod debug;
 mod eval;
+mod fmt;
 mod generate;
 mod test_blocks;
 
@@ -58,6 +59,8 @@ payable eval contract.pay --participants p.csv --events employment=jobs.csv --ev
 --as-of 2027-03-31 --out results/\n  payable eval contract.pay --participants p.csv --events e.csv --as-of 2027-03-31 --explain P0042"
     )]
     Eval(eval::Args),
+    /// Format contracts in the one canonical layout (comments kept); --check lists files that would change
+    Fmt(fmt::Args),
     /// Run the `test` blocks of contracts and of their test files (NAME.tests.pay)
     #[command(after_help = "Each test gives one participant's records and the statuses expected of them; \
 failures show what was expected, what was decided, and the working.\n\nExamples:\n  payable test examples/\n  \
@@ -78,6 +81,8 @@ pub enum Format {
     Human,
     /// One JSON document on standard output
     Json,
+    /// A SARIF 2.1.0 log on standard output, for code-scanning tools
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,6 +112,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Gen(args) => generate::run(args),
         Command::Test(args) => test_blocks::run(args),
+        Command::Fmt(args) => fmt::run(args),
     };
     ExitCode::from(code)
 }

@@ -181,8 +181,26 @@ pub fn write_atomically(path: &Path, contents: &str) -> Result<(), miette::Repor
         _ => Path::new("."),
     };
     let fail = |e: std::io::Error| miette::miette!(code = "io", "cannot write `{}`: {e}", path.display());
+    // A temporary file is private (0600); the result should be as readable as the file it
+    // replaces, or as an ordinary new file.
+    let permissions = std::fs::metadata(path).map(|m| m.permissions()).ok();
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(fail)?;
+    match permissions {
+        Some(p) => file.as_file().set_permissions(p).map_err(fail)?,
+        None => set_ordinary_permissions(file.as_file()).map_err(fail)?,
+    }
     file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_ordinary_permissions(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn set_ordinary_permissions(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }

@@ -257,21 +257,21 @@ pub fn run(args: Args) -> u8 {
         let mut progress =
             Progress { enabled: std::io::stderr().is_terminal(), last: std::time::Instant::now() };
         let mut seen = 0u64;
-        let mut timelines = std::iter::from_fn(|| {
-            let next = reader.next_timeline();
+        let mut timelines = |timeline: &mut crate::eval::value::Timeline| {
+            let more = reader.next_timeline_into(timeline);
             seen += 1;
             progress.tick(&reader, seen);
-            next
-        });
-        let mut control_iter;
-        let control: Option<&mut dyn Iterator<Item = crate::eval::value::Timeline>> =
-            match control_reader.as_mut() {
-                Some(r) => {
-                    control_iter = std::iter::from_fn(move || r.next_timeline());
-                    Some(&mut control_iter)
-                }
-                None => None,
-            };
+            more
+        };
+        let mut control_next;
+        let control: Option<&mut run::Timelines> = match control_reader.as_mut() {
+            Some(r) => {
+                control_next =
+                    move |timeline: &mut crate::eval::value::Timeline| r.next_timeline_into(timeline);
+                Some(&mut control_next)
+            }
+            None => None,
+        };
         let options = Options { as_of: args.as_of, explain: args.explain.as_deref() };
         let result = run::evaluate(&plan, &contract, &mut timelines, control, &options, &mut writer);
         progress.done();

@@ -135,7 +135,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
     }
 
     fn records(&self, event: usize) -> &'a [Seen<'t>] {
-        &self.scope.known.events[event]
+        self.scope.known.records(event)
     }
 
     /// The days in `[lo, hi]` on which the filter holds, and the records behind them.
@@ -413,10 +413,17 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                         reason: if base == Value::Missing {
                             format!("there was no record to measure from in the window {lo} to {last}")
                         } else {
-                            format!(
-                                "no record in the window {lo} to {last} changed enough from {}",
-                                show(&base)
-                            )
+                            use std::fmt::Write as _;
+                            let mut reason = String::with_capacity(80);
+                            let _ =
+                                write!(reason, "no record in the window {lo} to {last} changed enough from ");
+                            match &base {
+                                Value::Int(n) => {
+                                    let _ = write!(reason, "{n}");
+                                }
+                                other => reason.push_str(&show(other)),
+                            }
+                            reason
                         },
                     };
                 }
@@ -551,14 +558,16 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 reason: if consecutive {
                     format!("no run of {needed} periods in a row can be completed in time")
                 } else {
-                    format!(
-                        "{counted} of the {needed} periods needed counted, and {}",
-                        if undecided == 0 {
-                            "none are left to count".to_string()
-                        } else {
-                            format!("only {undecided} are left")
-                        }
-                    )
+                    // Most participants get this reason: one string, written once.
+                    use std::fmt::Write as _;
+                    let mut reason = String::with_capacity(72);
+                    let _ = write!(reason, "{counted} of the {needed} periods needed counted, and ");
+                    if undecided == 0 {
+                        reason.push_str("none are left to count");
+                    } else {
+                        let _ = write!(reason, "only {undecided} are left");
+                    }
+                    reason
                 },
             },
         }
@@ -625,15 +634,17 @@ pub fn grid(kind: ir::PeriodKind, start: Day, count: usize, until: Option<Day>) 
     };
     let mut out = Vec::with_capacity(count.min(64));
     let mut k: i32 = 0;
-    // Calendar months step from one month's first day to the next without calendar
-    // conversions: the hot path of the commonest clause.
+    // Calendar months step from one month's first day to the next by the month's length,
+    // without calendar conversions: the hot path of the commonest clause.
     let (mut year, mut month, _) = first.ymd();
+    let mut next_month = first;
     while out.len() < count {
         let period = match kind {
             ir::PeriodKind::CalendarMonth => {
-                let a = Day::first_of(year, month);
+                let a = next_month;
                 let end = a.plus_days(super::day::days_in_month(year, month) as i32 - 1);
                 (month, year) = if month == 12 { (1, year + 1) } else { (month + 1, year) };
+                next_month = end.plus_days(1);
                 (a, end)
             }
             ir::PeriodKind::Month => (first.plus_months(k), first.plus_months(k + 1).plus_days(-1)),

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct Day(pub i32);
 
 impl Day {
@@ -95,10 +95,46 @@ impl Day {
     }
 }
 
+impl Day {
+    /// `YYYY-MM-DD` as ASCII, for a year from 0 to 9999, digit by digit: every decision and
+    /// payment writes dates, and the padded integer formatting of `write!` cost more than the
+    /// rest of writing a decision.
+    fn ascii(self) -> Option<[u8; 10]> {
+        let (y, m, d) = self.ymd();
+        let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        Some([
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ])
+    }
+
+    /// Appends the day as `Display` writes it.
+    pub fn push_to(self, out: &mut String) {
+        match self.ascii().as_ref().map(|a| std::str::from_utf8(a)) {
+            Some(Ok(text)) => out.push_str(text),
+            _ => out.push_str(&self.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        match self.ascii().as_ref().map(|a| std::str::from_utf8(a)) {
+            Some(Ok(text)) => f.write_str(text),
+            _ => {
+                let (y, m, d) = self.ymd();
+                write!(f, "{y:04}-{m:02}-{d:02}")
+            }
+        }
     }
 }
 
@@ -175,6 +211,14 @@ mod tests {
         assert!(Day::parse("2024-13-01").is_none());
         assert!(Day::parse("2024-1-01").is_none());
         assert!(Day::parse("15/03/2016").is_none());
+    }
+
+    #[test]
+    fn days_are_written_as_yyyy_mm_dd() {
+        assert_eq!(day("0001-02-03").to_string(), "0001-02-03");
+        assert_eq!(day("2024-12-31").to_string(), "2024-12-31");
+        assert_eq!(Day::from_ymd(-1, 1, 1).map(|d| d.to_string()), Some("-001-01-01".to_string()));
+        assert_eq!(Day::from_ymd(12345, 6, 7).map(|d| d.to_string()), Some("12345-06-07".to_string()));
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub struct Seen<'t> {
 /// Everything known about one participant at the as-of date.
 pub struct Known<'t> {
     pub participant: &'t Participant,
-    /// Records of each event (by IR index), in order of start, then input order.
-    pub events: Vec<Vec<Seen<'t>>>,
+    /// The records seen, by event (IR index), then start, then input order: one vector for
+    /// every event, not one each (an allocation per event per participant).
+    seen: Vec<Seen<'t>>,
     pub as_of: Day,
 }
 
@@ -33,18 +34,25 @@ impl<'t> Known<'t> {
         event_count: usize,
         as_of: Day,
     ) -> Known<'t> {
-        let mut events: Vec<Vec<Seen<'t>>> = vec![Vec::new(); event_count];
-        for record in records {
-            if record.start > as_of || record.event >= event_count {
-                continue;
-            }
-            let end = record.end.map_or(as_of, |e| e.min(as_of));
-            events[record.event].push(Seen { record, start: record.start, end });
-        }
-        for list in &mut events {
-            list.sort_by_key(|s| (s.start, s.record.origin));
-        }
-        Known { participant, events, as_of }
+        let mut seen: Vec<Seen<'t>> = records
+            .iter()
+            .filter(|r| r.start <= as_of && r.event < event_count)
+            .map(|record| Seen {
+                record,
+                start: record.start,
+                end: record.end.map_or(as_of, |e| e.min(as_of)),
+            })
+            .collect();
+        // Origins are unique, so the order is total and an unstable sort is deterministic.
+        seen.sort_unstable_by_key(|s| (s.record.event, s.start, s.record.origin));
+        Known { participant, seen, as_of }
+    }
+
+    /// The records of one event, in order of start, then input order.
+    pub fn records(&self, event: usize) -> &[Seen<'t>] {
+        let from = self.seen.partition_point(|s| s.record.event < event);
+        let to = from + self.seen[from..].partition_point(|s| s.record.event == event);
+        &self.seen[from..to]
     }
 }
 
@@ -217,7 +225,7 @@ impl<'a, 't> Scope<'a, 't> {
         let records: Vec<&Seen<'t>> = match &a.window {
             Some(w) => {
                 let Some((start, end)) = self.window(w) else { return Value::Missing };
-                self.known.events[a.event].iter().filter(|s| s.start >= start && s.start <= end).collect()
+                self.known.records(a.event).iter().filter(|s| s.start >= start && s.start <= end).collect()
             }
             None => match self.active {
                 Some(active) => active.iter().filter(|s| s.record.event == a.event).collect(),

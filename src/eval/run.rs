@@ -48,12 +48,17 @@ pub struct Options<'a> {
     pub explain: Option<&'a str>,
 }
 
+/// Fills a timeline with the next participant's; false when there are no more. One timeline is
+/// refilled participant after participant, its buffers reused (see
+/// `TimelineReader::next_timeline_into`).
+pub type Timelines<'a> = dyn FnMut(&mut Timeline) -> bool + 'a;
+
 /// Evaluates every timeline. Control-group timelines, if any, feed only the cohort outcomes.
 pub fn evaluate(
     plan: &Plan,
     contract: &ir::Contract,
-    timelines: &mut dyn Iterator<Item = Timeline>,
-    control: Option<&mut dyn Iterator<Item = Timeline>>,
+    timelines: &mut Timelines,
+    control: Option<&mut Timelines>,
     options: &Options,
     sink: &mut dyn DecisionSink,
 ) -> std::io::Result<Evaluation> {
@@ -64,7 +69,8 @@ pub fn evaluate(
     let mut explained = None;
     let mut participants = 0u64;
     let mut event_count = 0u64;
-    for timeline in timelines {
+    let mut timeline = Timeline::default();
+    while timelines(&mut timeline) {
         let explaining = options.explain == Some(timeline.participant.id.as_str());
         let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
         let decisions = decide_known(plan, contract, &known, explaining);
@@ -102,12 +108,12 @@ pub fn evaluate(
         participants += 1;
         event_count += timeline.events.len() as u64;
         if explaining {
-            explained = Some((timeline, decisions));
+            explained = Some((timeline.clone(), decisions));
         }
     }
     let control_tallies = control.map(|control| {
         let mut tallies: Vec<Tally> = vec![Tally::default(); plan.cohorts.len()];
-        for timeline in control {
+        while control(&mut timeline) {
             let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
             let decisions = decide_known(plan, contract, &known, false);
             for (cohort, tally) in plan.cohorts.iter().zip(&mut tallies) {

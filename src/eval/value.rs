@@ -27,7 +27,7 @@ pub struct Origin {
 }
 
 /// One participant's row: `fields` in the order the IR's participant declaration lists them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Participant {
     pub id: String,
     pub fields: Vec<Value>,
@@ -35,7 +35,7 @@ pub struct Participant {
 }
 
 /// One event record.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct EventRecord {
     /// Index of the event in the IR's `events`.
     pub event: usize,
@@ -51,8 +51,10 @@ pub struct EventRecord {
     pub origin: Origin,
 }
 
-/// A participant and all of their event records, in input order.
-#[derive(Clone, Debug, PartialEq)]
+/// A participant and all of their event records, in input order. The reader refills one
+/// `Timeline` participant after participant (`TimelineReader::next_timeline_into`), reusing
+/// its vectors and strings.
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Timeline {
     pub participant: Participant,
     pub events: Vec<EventRecord>,

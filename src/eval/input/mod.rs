@@ -82,6 +82,7 @@
 mod fields;
 mod ids;
 mod json;
+mod lines;
 mod rows;
 
 use crate::eval::value::{EventRecord, Origin, Participant, Timeline, Value};
@@ -248,8 +249,21 @@ enum Placement {
 }
 
 impl EventSource {
-    /// The event of the current row, or `None` after recording why it is not one.
-    fn read_event(&mut self, errors: &mut Errors) -> Option<EventRecord> {
+    /// The event of the current row, or `None` after recording why it is not one. The record
+    /// is one of `spare`'s when there is one: its vectors and strings are reused, which saves
+    /// several allocations per event.
+    fn read_event(&mut self, errors: &mut Errors, spare: &mut Vec<EventRecord>) -> Option<EventRecord> {
+        let mut record = spare.pop().unwrap_or_default();
+        if self.fill_event(errors, &mut record) {
+            Some(record)
+        } else {
+            spare.push(record);
+            None
+        }
+    }
+
+    /// Reads the current row into `record`; false after recording why it is not an event.
+    fn fill_event(&mut self, errors: &mut Errors, record: &mut EventRecord) -> bool {
         let rows = &self.rows;
         let index = match self.fixed {
             Some((plan, type_is_field)) => {
@@ -262,7 +276,7 @@ impl EventSource {
                                 format!("`{value}` is not `{name}`: this file holds only `{name}` events");
                             InputError::row(rows, Some("type"), Some(value), message)
                         });
-                        return None;
+                        return false;
                     }
                 }
                 plan
@@ -275,7 +289,7 @@ impl EventSource {
                         let message = format!("no event type: expected {}", listed(&names));
                         InputError::row(rows, Some("type"), None, message)
                     });
-                    return None;
+                    return false;
                 };
                 if self.plans[self.last].name.as_bytes() == t {
                     self.last
@@ -290,7 +304,7 @@ impl EventSource {
                             format!("`{value}` is not a declared event: expected {}", listed(&names));
                         InputError::row(rows, Some("type"), Some(value), message)
                     });
-                    return None;
+                    return false;
                 }
             }
         };
@@ -308,7 +322,7 @@ impl EventSource {
                     InputError::row(rows, None, None, message)
                 });
             }
-            return None;
+            return false;
         }
         let mut good = true;
         for &slot in &plan.foreign {
@@ -331,7 +345,8 @@ impl EventSource {
                 });
             }
         }
-        let mut values = Vec::with_capacity(plan.fields.len());
+        let values = &mut record.fields;
+        values.clear();
         for (slot, reader) in &plan.fields {
             let cell = rows.cell(*slot);
             match reader.read(cell) {
@@ -346,20 +361,26 @@ impl EventSource {
                 }
             }
         }
-        let id = match rows.cell(RECORD_ID).key_bytes().map(std::str::from_utf8) {
-            None => None,
-            Some(Ok(id)) => Some(id.to_string()),
+        match rows.cell(RECORD_ID).key_bytes().map(std::str::from_utf8) {
+            None => record.id = None,
+            Some(Ok(id)) => match &mut record.id {
+                Some(kept) => {
+                    kept.clear();
+                    kept.push_str(id);
+                }
+                None => record.id = Some(id.to_string()),
+            },
             Some(Err(_)) => {
                 errors.add(|| {
                     let value = rows.cell(RECORD_ID).shown();
                     let message = format!("`{value}` is not valid UTF-8 text: expected a record id");
                     InputError::row(rows, Some("id"), Some(value), message)
                 });
-                return None;
+                return false;
             }
-        };
+        }
         if !good {
-            return None;
+            return false;
         }
         let day = |i: usize| match values[i] {
             Value::Day(d) => Some(d),
@@ -371,7 +392,7 @@ impl EventSource {
                 let field = &plan.fields[plan.start].1.name;
                 InputError::row(rows, Some(field), None, "no date: expected a date as YYYY-MM-DD".into())
             });
-            return None;
+            return false;
         };
         let end = match plan.end {
             None => Some(start),
@@ -385,7 +406,7 @@ impl EventSource {
                         );
                         InputError::row(rows, Some(to), Some(end.to_string()), message)
                     });
-                    return None;
+                    return false;
                 }
                 Some(end) => Some(end),
                 None if plan.open_ended => None,
@@ -394,22 +415,26 @@ impl EventSource {
                         let to = &plan.fields[i].1.name;
                         InputError::row(rows, Some(to), None, "no date: expected a date as YYYY-MM-DD".into())
                     });
-                    return None;
+                    return false;
                 }
             },
         };
-        Some(EventRecord {
-            event: plan.event,
-            id,
-            fields: values,
-            start,
-            end,
-            origin: Origin { file: self.file, line: rows.line },
-        })
+        record.event = plan.event;
+        record.start = start;
+        record.end = end;
+        record.origin = Origin { file: self.file, line: rows.line };
+        true
     }
 
     /// Reads the current row only to report its problems, after reporting where it stands.
-    fn reject(&mut self, placement: Placement, participants: &str, current: &[u8], errors: &mut Errors) {
+    fn reject(
+        &mut self,
+        placement: Placement,
+        participants: &str,
+        current: &[u8],
+        errors: &mut Errors,
+        spare: &mut Vec<EventRecord>,
+    ) {
         let rows = &self.rows;
         let cell = rows.cell(PARTICIPANT);
         let value = cell.shown();
@@ -431,7 +456,7 @@ impl EventSource {
             };
             InputError::row(rows, Some("participant"), Some(value.clone()), message)
         });
-        self.read_event(errors);
+        self.read_event(errors, spare);
     }
 
     fn place(&self, index: &IdIndex, ordinal: u32) -> Placement {
@@ -453,7 +478,7 @@ impl EventSource {
         ordinal: u32,
         ids: (&[u8], &[u8]),
         ctx: (&IdIndex, &str),
-        out: &mut Vec<EventRecord>,
+        (out, spare): (&mut Vec<EventRecord>, &mut Vec<EventRecord>),
         errors: &mut Errors,
     ) {
         let (id, next) = ids;
@@ -468,7 +493,7 @@ impl EventSource {
                 State::Unread => {
                     let participant = self.rows.cell(PARTICIPANT).key_bytes();
                     if !id.is_empty() && participant == Some(id) {
-                        if let Some(event) = self.read_event(errors) {
+                        if let Some(event) = self.read_event(errors, spare) {
                             out.push(event);
                         }
                         self.state = State::Empty;
@@ -484,7 +509,7 @@ impl EventSource {
                             return;
                         }
                         placement => {
-                            self.reject(placement, ctx.1, id, errors);
+                            self.reject(placement, ctx.1, id, errors, spare);
                             self.state = State::Empty;
                         }
                     }
@@ -539,8 +564,8 @@ pub struct TimelineReader {
     errors: Errors,
     total_bytes: u64,
     finished: bool,
-    /// Events in the last timeline.
-    last_len: usize,
+    /// Records of earlier timelines, to be refilled (grouped mode).
+    spare: Vec<EventRecord>,
 }
 
 impl TimelineReader {
@@ -709,27 +734,42 @@ impl TimelineReader {
             errors: Errors::default(),
             total_bytes,
             finished: false,
-            last_len: 0,
+            spare: Vec::new(),
         })
     }
 
     /// The next participant's timeline, or `None` when every file has been read. A participant
     /// whose row has an error gets no timeline; its events are still read and checked.
     pub fn next_timeline(&mut self) -> Option<Timeline> {
+        let mut timeline = Timeline::default();
+        self.next_timeline_into(&mut timeline).then_some(timeline)
+    }
+
+    /// Reads the next participant's timeline into `timeline`, reusing its vectors and strings
+    /// (a fresh timeline per participant cost a few allocations per event); false when every
+    /// file has been read. As [`next_timeline`](Self::next_timeline), it skips a participant
+    /// whose row has an error.
+    pub fn next_timeline_into(&mut self, timeline: &mut Timeline) -> bool {
         if self.finished {
-            return None;
+            return false;
         }
         if self.ordering == Ordering::InMemory && self.buckets.is_none() {
             self.load();
         }
         loop {
+            // The last timeline's records are refilled with this one's.
+            if self.buckets.is_none() {
+                self.spare.append(&mut timeline.events);
+            } else {
+                timeline.events.clear();
+            }
             if !self.peeked && !self.participants.rows.next(&mut self.errors) {
                 self.finish();
-                return None;
+                return false;
             }
             let ordinal = self.ordinal;
             self.ordinal = self.ordinal.saturating_add(1);
-            let (participant, good) = self.read_participant(ordinal);
+            let good = self.read_participant(ordinal, &mut timeline.participant);
             let line = self.participants.rows.line;
             // Read the next participant's row now, for its id (see `EventSource::pull`).
             self.peeked = self.participants.rows.next(&mut self.errors);
@@ -737,20 +777,19 @@ impl TimelineReader {
             if self.peeked {
                 self.next.extend_from_slice(self.participants.rows.cell(0).key_bytes().unwrap_or_default());
             }
-            // The last timeline's size is a good guess, and saves regrowing the vector.
-            let mut events = Vec::with_capacity(self.last_len);
             match &mut self.buckets {
                 None => {
                     let participants_file = &self.files[0];
                     for source in &mut self.sources {
                         let ctx = (&self.index, participants_file.as_str());
                         let ids = (self.current.as_slice(), self.next.as_slice());
-                        source.pull(ordinal, ids, ctx, &mut events, &mut self.errors);
+                        let out = (&mut timeline.events, &mut self.spare);
+                        source.pull(ordinal, ids, ctx, out, &mut self.errors);
                     }
                 }
                 Some(buckets) => {
                     if let Some((id, bucket)) = buckets.get_mut(ordinal as usize) {
-                        events = std::mem::take(bucket);
+                        timeline.events = std::mem::take(bucket);
                         if let Some(id) = id.take().filter(|id| **id != *self.current) {
                             let file = &self.files[0];
                             self.errors.add(|| InputError {
@@ -769,23 +808,25 @@ impl TimelineReader {
                     }
                 }
             }
-            self.last_len = events.len();
-            if let (Some(participant), true) = (participant, good) {
-                return Some(Timeline { participant, events });
+            if good {
+                return true;
             }
         }
     }
 
-    /// Reads the current participant row; sets `current` to its id bytes.
-    fn read_participant(&mut self, ordinal: u32) -> (Option<Participant>, bool) {
+    /// Reads the current participant row into `participant`, and sets `current` to its id
+    /// bytes; false when the row has an error.
+    fn read_participant(&mut self, ordinal: u32, participant: &mut Participant) -> bool {
         let source = &self.participants;
         let rows = &source.rows;
         let errors = &mut self.errors;
         self.current.clear();
+        participant.id.clear();
         let id_cell = rows.cell(0);
         let mut good = true;
-        let id = match id_cell.key_bytes() {
+        match id_cell.key_bytes() {
             None => {
+                good = false;
                 errors.add(|| {
                     let message = match id_cell {
                         Cell::Nested | Cell::Bool(_) => format!("`{}` is not an id", id_cell.shown()),
@@ -793,24 +834,24 @@ impl TimelineReader {
                     };
                     InputError::row(rows, Some("id"), None, message)
                 });
-                None
             }
             Some(bytes) => {
                 self.current.extend_from_slice(bytes);
                 match std::str::from_utf8(bytes) {
-                    Ok(id) => Some(id.to_string()),
+                    Ok(id) => participant.id.push_str(id),
                     Err(_) => {
+                        good = false;
                         errors.add(|| {
                             let value = show(bytes);
                             let message = format!("`{value}` is not valid UTF-8 text: expected an id");
                             InputError::row(rows, Some("id"), Some(value), message)
                         });
-                        None
                     }
                 }
             }
-        };
-        if let Some(id) = &id {
+        }
+        if good {
+            let id = &participant.id;
             if self.index.repeated.contains(&ordinal) {
                 self.firsts.insert(ordinal, (id.clone(), rows.line));
             }
@@ -832,7 +873,8 @@ impl TimelineReader {
                 });
             }
         }
-        let mut values = Vec::with_capacity(source.fields.len());
+        let values = &mut participant.fields;
+        values.clear();
         for (slot, reader) in &source.fields {
             let cell = rows.cell(*slot);
             match reader.read(cell) {
@@ -846,37 +888,43 @@ impl TimelineReader {
                 }
             }
         }
-        let participant =
-            id.map(|id| Participant { id, fields: values, origin: Origin { file: 0, line: rows.line } });
-        (participant, good)
+        participant.origin = Origin { file: 0, line: rows.line };
+        good
     }
 
     /// In-memory mode: reads every event file whole, by participant.
     fn load(&mut self) {
         let participants_file = self.files[0].clone();
         let mut buckets: Buckets = Vec::new();
+        let mut spare = Vec::new();
         buckets.resize_with(self.index.rows() as usize, Default::default);
         for source in &mut self.sources {
             while source.rows.next(&mut self.errors) {
                 let Some(id) = source.rows.cell(PARTICIPANT).key_bytes() else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors);
+                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut spare);
                     continue;
                 };
                 let Some(k) = self.index.find(id) else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors);
+                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut spare);
                     continue;
                 };
                 let Some((first, bucket)) = buckets.get_mut(k as usize) else { continue };
                 match first {
                     Some(first) if **first != *id => {
                         let first = first.clone();
-                        source.reject(Placement::Collision, &participants_file, &first, &mut self.errors);
+                        source.reject(
+                            Placement::Collision,
+                            &participants_file,
+                            &first,
+                            &mut self.errors,
+                            &mut spare,
+                        );
                         continue;
                     }
                     Some(_) => {}
                     None => *first = Some(id.into()),
                 }
-                if let Some(event) = source.read_event(&mut self.errors) {
+                if let Some(event) = source.read_event(&mut self.errors, &mut spare) {
                     bucket.push(event);
                 }
             }
@@ -905,7 +953,7 @@ impl TimelineReader {
                     Placement::Unknown => Placement::Unknown,
                     _ => Placement::Passed,
                 };
-                source.reject(placement, &participants_file, &[], &mut self.errors);
+                source.reject(placement, &participants_file, &[], &mut self.errors, &mut self.spare);
                 source.state = State::Empty;
             }
         }

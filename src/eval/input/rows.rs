@@ -5,13 +5,14 @@
 
 use super::fields::{Cell, show};
 use super::json::{self, JsonValue};
+use super::lines::CsvLines;
 use super::{Errors, InputError, InputFormat};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
 const BUFFER: usize = 1 << 16;
 
 pub(super) struct Rows {
@@ -32,16 +33,13 @@ enum Inner {
 }
 
 struct CsvRows {
-    reader: csv::Reader<BufReader<File>>,
-    record: csv::ByteRecord,
-    /// Read into, then swapped with `record`, so that the last row is still there at the end.
-    spare: csv::ByteRecord,
+    /// The records; the last one read stays there at the end of the file.
+    record: CsvLines,
     /// The file again, to look at its end (see `unclosed_quote`).
     tail: Option<File>,
     width: usize,
     /// The column of each slot, if the header has it.
     column_of: Vec<Option<usize>>,
-    bom: u64,
 }
 
 struct JsonRows {
@@ -68,35 +66,47 @@ impl Rows {
         let fail = |message: String| InputError::file(&name, message);
         let file = File::open(path).map_err(|e| fail(format!("cannot open the file: {e}")))?;
         let tail = file.try_clone().ok();
-        let mut reader = BufReader::with_capacity(BUFFER, file);
-        let bom = reader.fill_buf().map_err(|e| fail(format!("cannot read the file: {e}")))?.starts_with(BOM);
-        if bom {
-            reader.consume(BOM.len());
-        }
-        let bom = if bom { BOM.len() as u64 } else { 0 };
         let mut errors = Vec::new();
         let inner = match format {
-            InputFormat::JsonLines => Inner::Json(JsonRows {
-                reader,
-                text: Vec::new(),
-                scratch: Vec::new(),
-                cells: vec![None; columns.len()],
-                line_no: 0,
-                bytes: bom,
-                unknown_reported: BTreeSet::new(),
-            }),
+            InputFormat::JsonLines => {
+                let mut reader = BufReader::with_capacity(BUFFER, file);
+                let bom = reader
+                    .fill_buf()
+                    .map_err(|e| fail(format!("cannot read the file: {e}")))?
+                    .starts_with(BOM);
+                if bom {
+                    reader.consume(BOM.len());
+                }
+                let bom = if bom { BOM.len() as u64 } else { 0 };
+                Inner::Json(JsonRows {
+                    reader,
+                    text: Vec::new(),
+                    scratch: Vec::new(),
+                    cells: vec![None; columns.len()],
+                    line_no: 0,
+                    bytes: bom,
+                    unknown_reported: BTreeSet::new(),
+                })
+            }
             InputFormat::Csv => {
+                // The first bytes, for a byte-order mark.
+                let mut file = file;
+                let mut start = vec![0; BUFFER];
+                let mut len = 0;
+                while len < BOM.len() {
+                    match file.read(&mut start[len..]) {
+                        Ok(0) => break,
+                        Ok(n) => len += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(fail(format!("cannot read the file: {e}"))),
+                    }
+                }
+                start.truncate(len);
+                let bom = if start.starts_with(BOM) { BOM.len() } else { 0 };
                 // Only LF ends a row, and a CR before it is taken off the last value (`cell`):
-                // with the default, which also ends rows at CR, every row of a CRLF file
-                // would be numbered a line too early.
-                let mut reader = csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .flexible(true)
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .buffer_capacity(BUFFER)
-                    .from_reader(reader);
-                let mut header = csv::ByteRecord::new();
-                match reader.read_byte_record(&mut header) {
+                // ending rows at CR too would number every row of a CRLF file a line early.
+                let mut header = CsvLines::new(file, start, bom);
+                match header.next_record() {
                     Ok(true) => {}
                     Ok(false) => {
                         return Err(fail(format!(
@@ -106,11 +116,11 @@ impl Rows {
                     }
                     Err(e) => return Err(fail(format!("cannot read the file: {e}"))),
                 }
-                let line = header.position().map_or(1, |p| p.line());
+                let line = header.record_line;
+                let width = header.len();
                 let mut column_of = vec![None; columns.len()];
-                for (i, cell) in header.iter().enumerate() {
-                    let cell =
-                        if i + 1 == header.len() { cell.strip_suffix(b"\r").unwrap_or(cell) } else { cell };
+                for (i, cell) in (0..width).filter_map(|i| header.get(i)).enumerate() {
+                    let cell = if i + 1 == width { cell.strip_suffix(b"\r").unwrap_or(cell) } else { cell };
                     let header_error = |field: String, message: String| InputError {
                         file: name.clone(),
                         line,
@@ -145,15 +155,7 @@ impl Rows {
                             .push(header_error(text.to_string(), unknown_name("column", text, &columns))),
                     }
                 }
-                Inner::Csv(CsvRows {
-                    reader,
-                    record: csv::ByteRecord::new(),
-                    spare: csv::ByteRecord::new(),
-                    tail,
-                    width: header.len(),
-                    column_of,
-                    bom,
-                })
+                Inner::Csv(CsvRows { record: header, tail, width, column_of })
             }
         };
         Ok((Rows { name, columns, line: 0, done: false, inner }, errors))
@@ -177,7 +179,7 @@ impl Rows {
 
     pub(super) fn bytes_read(&self) -> u64 {
         match &self.inner {
-            Inner::Csv(csv) => csv.reader.position().byte() + csv.bom,
+            Inner::Csv(csv) => csv.record.position(),
             Inner::Json(json) => json.bytes,
         }
     }
@@ -196,8 +198,8 @@ impl Rows {
     fn read_next(&mut self, errors: &mut Errors) -> bool {
         match &mut self.inner {
             Inner::Csv(csv) => loop {
-                match csv.reader.read_byte_record(&mut csv.spare) {
-                    Ok(true) => std::mem::swap(&mut csv.record, &mut csv.spare),
+                match csv.record.next_record() {
+                    Ok(true) => {}
                     Ok(false) => {
                         if csv.unclosed_quote() {
                             errors.add(|| InputError {
@@ -218,11 +220,11 @@ impl Rows {
                         return false;
                     }
                 }
-                self.line = csv.record.position().map_or(0, |p| p.line());
+                self.line = csv.record.record_line;
                 if csv.record.len() == csv.width {
                     return true;
                 }
-                if csv.record.len() == 1 && &csv.record[0] == b"\r" {
+                if csv.record.len() == 1 && csv.record.get(0) == Some(b"\r") {
                     // A blank line of a CRLF file.
                     continue;
                 }
@@ -237,7 +239,9 @@ impl Rows {
                         if len == 1 { "value" } else { "values" },
                         if len > width {
                             " (a value with a comma in it must be in double quotes)"
-                        } else if csv.record.iter().any(|v| v.contains(&b'\n')) {
+                        } else if csv.record.was_quoted()
+                            && (0..len).filter_map(|i| csv.record.get(i)).any(|v| v.contains(&b'\n'))
+                        {
                             " (a double quote that is never closed runs on over the lines after it)"
                         } else {
                             ""
@@ -318,6 +322,11 @@ impl CsvRows {
     /// file does not end with a double quote, which is what a quote never closed looks like
     /// (the reader takes the rest of the file into the value, and the row can look whole).
     fn unclosed_quote(&mut self) -> bool {
+        // Only a record read by `csv_core` can hold a line break; the others' values are gone
+        // from the buffer by now.
+        if !self.record.was_quoted() {
+            return false;
+        }
         let last = self.record.get(self.width.wrapping_sub(1)).unwrap_or_default();
         if self.record.len() != self.width || !last.contains(&b'\n') {
             return false;

@@ -210,3 +210,21 @@ fn an_explanation_reads_as_the_working() {
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
     insta::assert_snapshot!(text(&result.stdout));
 }
+
+#[test]
+fn an_explanation_shows_the_risks_knowingly_accepted_with_their_reasons() {
+    let result = payable(&[
+        "eval",
+        "examples/youth_employment.pay",
+        "--participants",
+        "examples/data/youth_employment/participants.csv",
+        "--events",
+        "examples/data/youth_employment/events.csv",
+        "--as-of",
+        "2026-12-31",
+        "--explain",
+        "Y01",
+    ]);
+    let text = text(&result.stdout);
+    assert!(text.contains("a risk knowingly accepted (default_counting): mirrors the design"), "{text}");
+}

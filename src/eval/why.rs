@@ -35,6 +35,11 @@ pub fn explain(
             Status::NotAchieved => "not achieved".to_string(),
         };
         out.push_str(&format!("{} \"{}\"{repeat}: {headline}\n", outcome.name, outcome.title));
+        if d.repeat == 1 {
+            for allowed in &outcome.allows {
+                out.push_str(&format!("  a risk knowingly accepted ({}): {}\n", allowed.lint, allowed.reason));
+            }
+        }
         if let Some(reason) = &d.reason {
             out.push_str(&format!("  because {reason}\n"));
         }

@@ -68,6 +68,9 @@ pub struct Args {
     color: ColorChoice,
 }
 
+/// The write buffer of the decisions and the ledger.
+const WRITE_BUFFER: usize = 1 << 20;
+
 fn parse_day(text: &str) -> Result<Day, String> {
     Day::parse(text).ok_or_else(|| format!("`{text}` is not a date: write it as YYYY-MM-DD, e.g. 2027-03-31"))
 }
@@ -246,7 +249,9 @@ pub fn run(args: Args) -> u8 {
             Ok(f) => f,
             Err(e) => return super::report(miette::miette!(code = "io", "cannot write decisions: {e}")),
         };
-        let mut buffered = std::io::BufWriter::new(file);
+        // A national run writes hundreds of megabytes of decisions: a large buffer makes a
+        // hundredth of the system calls of the default 8 KiB one.
+        let mut buffered = std::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         let writer_format = if args.out.is_some() { file_format } else { format };
         let files = reader.files().to_vec();
         let mut writer =
@@ -350,9 +355,10 @@ fn write_results(
     if args.out.is_none() {
         return Ok(());
     }
-    let mut ledger = std::io::BufWriter::new(std::fs::File::create(
-        staging.join(format!("ledger.{}", format.extension())),
-    )?);
+    let mut ledger = std::io::BufWriter::with_capacity(
+        WRITE_BUFFER,
+        std::fs::File::create(staging.join(format!("ledger.{}", format.extension())))?,
+    );
     output::write_ledger(&mut ledger, format, contract, evaluation, stamp)?;
     ledger.flush()?;
     let mut summary = std::io::BufWriter::new(std::fs::File::create(

@@ -37,7 +37,10 @@ pub fn explain(
         out.push_str(&format!("{} \"{}\"{repeat}: {headline}\n", outcome.name, outcome.title));
         if d.repeat == 1 {
             for allowed in &outcome.allows {
-                out.push_str(&format!("  a risk knowingly accepted ({}): {}\n", allowed.lint, allowed.reason));
+                out.push_str(&format!(
+                    "  a risk knowingly accepted ({}): {}\n",
+                    allowed.lint, allowed.reason
+                ));
             }
         }
         if let Some(reason) = &d.reason {

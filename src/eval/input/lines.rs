@@ -7,11 +7,13 @@
 //! found eight bytes at a time in a `u64` (`split_plain`). (Measured with callgrind on a
 //! million events: `memchr3` over the same bytes took about 10 instructions a byte, as the
 //! lines are short and a comma comes every few bytes, so the vector search keeps stopping and
-//! starting; a plain loop over the bytes about 5; eight at a time, about 2.) A line with a double quote anywhere in it
-//! (a quoted value, which may hold commas or run over several lines) is handed from its
-//! start to `csv_core`, the parser inside the `csv` crate, configured as the crate was before
-//! this fast path existed: only LF ends a record (a CR before it stays in the last value, for
-//! the caller to take off), `""` is a quote inside a quoted value, no comments, no escapes.
+//! starting; a plain loop over the bytes about 5; eight at a time, about 2.)
+//!
+//! A line with a double quote anywhere in it (a quoted value, which may hold commas or run
+//! over several lines) is handed from its start to `csv_core`, the parser inside the `csv`
+//! crate, configured as the crate was before this fast path existed: only LF ends a record (a
+//! CR before it stays in the last value, for the caller to take off), `""` is a quote inside a
+//! quoted value, no comments, no escapes.
 //!
 //! Both paths give what `csv::Reader::read_byte_record` gave, byte for byte, including its
 //! numbering of lines: a record's line is the line the reader stood on when asked for it, so

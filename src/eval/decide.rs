@@ -1,7 +1,7 @@
 //! Decisions for one participant: every outcome's status as of the date, its amount before
 //! caps, and (when explaining) the working behind it.
 
-use super::conditions::{Judge, Verdict, show};
+use super::conditions::{Judge, Verdict};
 use super::day::Day;
 use super::interpret::{Known, Scope, shift};
 use super::plan::{CPayment, Plan};
@@ -188,7 +188,7 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
                         });
                         let dates = dates.get_or_insert_with(|| achieved.clone());
                         dates[index] = Some(on);
-                        let priced = Scope { achieved: dates, ..scope_again(&scope) };
+                        let priced = Scope { achieved: dates, ..scope.reborrow() };
                         decision.amount =
                             price(&priced, &outcome.payment).map(|a| round(a, &contract.rounding));
                         if decision.amount.is_none() {
@@ -223,18 +223,6 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
     apply_exclusions(contract, &mut decisions);
     decisions.sort_by_key(|d| (d.outcome, d.repeat));
     decisions
-}
-
-fn scope_again<'a, 't>(s: &Scope<'a, 't>) -> Scope<'a, 't> {
-    Scope {
-        plan: s.plan,
-        known: s.known,
-        record: s.record,
-        active: s.active,
-        params: s.params,
-        achieved: s.achieved,
-        cache: s.cache,
-    }
 }
 
 fn price(scope: &Scope, payment: &CPayment) -> Option<Decimal> {
@@ -325,9 +313,4 @@ fn apply_exclusions(contract: &ir::Contract, decisions: &mut [Decision]) {
             }
         }
     }
-}
-
-/// A value for messages.
-pub fn describe(v: &Value) -> String {
-    show(v)
 }

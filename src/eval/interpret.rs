@@ -80,7 +80,8 @@ impl<'a, 't> Scope<'a, 't> {
         Scope { active: Some(active), ..self.reborrow() }
     }
 
-    fn reborrow(&self) -> Scope<'a, 't> {
+    /// The same view, to be changed in one respect with struct update syntax.
+    pub fn reborrow(&self) -> Scope<'a, 't> {
         Scope {
             plan: self.plan,
             known: self.known,

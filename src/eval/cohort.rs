@@ -43,15 +43,7 @@ impl Tally {
         for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
             achieved[d.outcome] = d.date;
         }
-        let scope = Scope {
-            plan,
-            known,
-            record: None,
-            active: None,
-            params: &[],
-            achieved: &achieved,
-            cache: &cache,
-        };
+        let scope = Scope::participant(plan, known, &achieved, &cache);
         if !scope.truthy(&cohort.members) {
             return;
         }

@@ -91,15 +91,7 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
         // The dates of the outcomes decided so far; this outcome's own date is added when it
         // is priced (a price may depend on when it was achieved).
         let mut dates: Option<Vec<Option<Day>>> = None;
-        let scope = Scope {
-            plan,
-            known,
-            record: None,
-            active: None,
-            params: &[],
-            achieved: &achieved,
-            cache: &cache,
-        };
+        let scope = Scope::participant(plan, known, &achieved, &cache);
         if !scope.truthy(&outcome.eligible) {
             base.reason = Some("not eligible".into());
             first_status[index] = Some((Status::NotAchieved, None));

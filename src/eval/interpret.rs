@@ -72,6 +72,16 @@ pub struct Scope<'a, 't> {
 }
 
 impl<'a, 't> Scope<'a, 't> {
+    /// A participant-level view: no record, no parameters.
+    pub fn participant(
+        plan: &'a Plan,
+        known: &'a Known<'t>,
+        achieved: &'a [Option<Day>],
+        cache: &'a RefCell<Vec<Option<Value>>>,
+    ) -> Scope<'a, 't> {
+        Scope { plan, known, record: None, active: None, params: &[], achieved, cache }
+    }
+
     pub fn with_record(&self, record: &'t EventRecord) -> Scope<'a, 't> {
         Scope { record: Some(record), ..self.reborrow() }
     }

@@ -1,7 +1,7 @@
 //! `payable eval` as a user meets it: caps worked out by hand, errors that write nothing,
 //! explanations, formats and exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
@@ -22,7 +22,21 @@ fn temp(name: &str) -> PathBuf {
     dir
 }
 
-const CAPS: &str = "tests/cases/eval_data/caps";
+/// `--explain` for one young person of the youth employment example's data.
+fn explain_youth(id: &str) -> Output {
+    payable(&[
+        "eval",
+        "examples/youth_employment.pay",
+        "--participants",
+        "examples/data/youth_employment/participants.csv",
+        "--events",
+        "examples/data/youth_employment/events.csv",
+        "--as-of",
+        "2026-12-31",
+        "--explain",
+        id,
+    ])
+}
 
 fn caps_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
@@ -187,44 +201,15 @@ fn events_out_of_order_need_unsorted() {
 }
 
 #[test]
-fn the_caps_data_folder_is_complete() {
-    for file in ["caps.pay", "participants.csv", "events.csv"] {
-        assert!(Path::new(&root()).join(CAPS).join(file).exists());
-    }
-}
-
-#[test]
 fn an_explanation_reads_as_the_working() {
-    let result = payable(&[
-        "eval",
-        "examples/youth_employment.pay",
-        "--participants",
-        "examples/data/youth_employment/participants.csv",
-        "--events",
-        "examples/data/youth_employment/events.csv",
-        "--as-of",
-        "2026-12-31",
-        "--explain",
-        "Y05",
-    ]);
+    let result = explain_youth("Y05");
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
     insta::assert_snapshot!(text(&result.stdout));
 }
 
 #[test]
 fn an_explanation_shows_the_risks_knowingly_accepted_with_their_reasons() {
-    let result = payable(&[
-        "eval",
-        "examples/youth_employment.pay",
-        "--participants",
-        "examples/data/youth_employment/participants.csv",
-        "--events",
-        "examples/data/youth_employment/events.csv",
-        "--as-of",
-        "2026-12-31",
-        "--explain",
-        "Y01",
-    ]);
+    let result = explain_youth("Y01");
     let text = text(&result.stdout);
     assert!(text.contains("a risk knowingly accepted (default_counting): mirrors the design"), "{text}");
 }

@@ -108,6 +108,8 @@ pub struct CohortDecision {
     pub effect: Option<Decimal>,
     pub test: Option<stats::TestResult>,
     pub reason: Option<String>,
+    /// The last day a claim can be made, when achieved.
+    pub claim_by: Option<Day>,
 }
 
 /// Decides a cohort outcome from its tallies.
@@ -131,6 +133,7 @@ pub fn decide(
         effect: None,
         test: None,
         reason: None,
+        claim_by: None,
     };
     let pending_until = tally.pending_until.max(control.and_then(|c| c.pending_until));
     if tally.pending > 0 || control.is_some_and(|c| c.pending > 0) {
@@ -231,6 +234,7 @@ pub fn decide(
     };
     decision.status = Status::Achieved;
     decision.date = Some(decided_on);
+    decision.claim_by = Some(plan.claim_by(decided_on, cohort.claim_within));
     decision.amount = Some(round(amount.unwrap_or(Decimal::ZERO), &contract.rounding));
     if amount.is_none() {
         decision.reason = Some("no tier was reached".into());

@@ -3,7 +3,7 @@
 
 use super::conditions::{Judge, Verdict};
 use super::day::Day;
-use super::interpret::{Known, Scope, shift};
+use super::interpret::{Known, Scope};
 use super::plan::{CPayment, Plan};
 use super::value::{Origin, Timeline, Value};
 use crate::ir;
@@ -171,13 +171,7 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
                     } else {
                         decision.status = Status::Achieved;
                         decision.date = Some(on);
-                        decision.claim_by = Some(match outcome.claim_within {
-                            Some((amount, unit)) => {
-                                let n = i64::try_from(amount.trunc()).unwrap_or(i64::MAX / 4);
-                                shift(on, n, unit, &plan.holidays).min(plan.claims_close)
-                            }
-                            None => plan.claims_close,
-                        });
+                        decision.claim_by = Some(plan.claim_by(on, outcome.claim_within));
                         let dates = dates.get_or_insert_with(|| achieved.clone());
                         dates[index] = Some(on);
                         let priced = Scope { achieved: dates, ..scope.reborrow() };

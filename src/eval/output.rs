@@ -301,32 +301,16 @@ fn cohort_ledger_rows<'a>(
     contract: &'a ir::Contract,
     evaluation: &'a Evaluation,
 ) -> impl Iterator<Item = LedgerRow> + 'a {
-    let claims_close = super::day::Day::parse(&contract.claims_close);
     evaluation.cohorts.iter().zip(&evaluation.cohort_paid).filter(|(d, _)| d.status == Status::Achieved).map(
-        move |(d, (paid, capped_by))| {
-            let claim_by = match (d.date, &contract.cohort_outcomes[d.outcome].claim_within) {
-                (Some(on), Some(within)) => {
-                    let unit = match within.unit.as_str() {
-                        "month" => super::plan::CalendarUnit::Month,
-                        "working_day" => super::plan::CalendarUnit::WorkingDay,
-                        _ => super::plan::CalendarUnit::Day,
-                    };
-                    let n = i64::try_from(within.value.trunc()).unwrap_or(0);
-                    let by = super::interpret::shift(on, n, unit, &contract.working_days.holidays);
-                    Some(claims_close.map_or(by, |c| by.min(c)))
-                }
-                _ => claims_close,
-            };
-            LedgerRow {
-                date: d.date.map(|x| x.to_string()).unwrap_or_default(),
-                participant: "(cohort)".into(),
-                outcome: contract.cohort_outcomes[d.outcome].name.clone(),
-                repeat: 1,
-                due: money(d.amount.unwrap_or_default()),
-                paid: money(*paid),
-                capped_by: *capped_by,
-                claim_by: claim_by.map(|c| c.to_string()),
-            }
+        move |(d, (paid, capped_by))| LedgerRow {
+            date: d.date.map(|x| x.to_string()).unwrap_or_default(),
+            participant: "(cohort)".into(),
+            outcome: contract.cohort_outcomes[d.outcome].name.clone(),
+            repeat: 1,
+            due: money(d.amount.unwrap_or_default()),
+            paid: money(*paid),
+            capped_by: *capped_by,
+            claim_by: d.claim_by.map(|c| c.to_string()),
         },
     )
 }

@@ -196,6 +196,7 @@ pub struct CohortPlan {
     pub measure: CMeasure,
     pub target: CTarget,
     pub payment: CPayment,
+    pub claim_within: Option<(Decimal, CalendarUnit)>,
 }
 
 #[derive(Clone, Debug)]
@@ -287,10 +288,7 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
             payment: c.payment(&o.payment)?,
             requires: o.requires.iter().map(|r| c.outcome(r)).collect::<Result<_, _>>()?,
             max_times: o.max_times.max(1),
-            claim_within: match &o.claim_within {
-                Some(q) => Some((q.value, CalendarUnit::parse(&q.unit)?)),
-                None => None,
-            },
+            claim_within: claim_within(&o.claim_within)?,
         });
     }
     let order = dependency_order(&outcomes);
@@ -319,6 +317,7 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
                 }
             },
             payment: c.payment(&co.payment)?,
+            claim_within: claim_within(&co.claim_within)?,
         });
     }
     let bands = contract
@@ -352,6 +351,27 @@ fn dates_read(value: &serde_json::Value, outcomes: &BTreeMap<&str, usize>, out: 
         }
         serde_json::Value::Array(items) => items.iter().for_each(|v| dates_read(v, outcomes, out)),
         _ => {}
+    }
+}
+
+fn claim_within(q: &Option<ir::Quantity>) -> Result<Option<(Decimal, CalendarUnit)>, String> {
+    match q {
+        Some(q) => Ok(Some((q.value, CalendarUnit::parse(&q.unit)?))),
+        None => Ok(None),
+    }
+}
+
+impl Plan {
+    /// The last day a claim for an achievement on `on` can be made: within the outcome's
+    /// `claim within`, and never after the contract's claims close.
+    pub fn claim_by(&self, on: Day, within: Option<(Decimal, CalendarUnit)>) -> Day {
+        match within {
+            Some((amount, unit)) => {
+                let n = i64::try_from(amount.trunc()).unwrap_or(i64::MAX / 4);
+                super::interpret::shift(on, n, unit, &self.holidays).min(self.claims_close)
+            }
+            None => self.claims_close,
+        }
     }
 }
 

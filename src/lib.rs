@@ -17,6 +17,7 @@ pub mod fmt;
 pub mod ir;
 pub mod lint;
 pub mod lower;
+pub mod lsp;
 pub mod resolve;
 pub mod source;
 pub mod stdlib;
@@ -63,6 +64,27 @@ pub fn compile_with_tests(
     tests: &[(String, String)],
     loader: &dyn resolve::FileLoader,
 ) -> Compilation {
+    let analysis = analyse(name, text, tests, loader);
+    Compilation { sources: analysis.program.sources, ir: analysis.ir, diagnostics: analysis.diagnostics }
+}
+
+/// Everything compiling a contract learnt, for tools that need more than the IR (the
+/// language server): every module's syntax tree, and the checked definitions with their
+/// types even when errors elsewhere withhold the IR.
+pub struct Analysis {
+    pub program: resolve::Program,
+    pub definitions: Vec<ir::Definition>,
+    pub ir: Option<ir::Contract>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The pipeline behind [`compile_with_tests`], keeping the program it loaded.
+pub fn analyse(
+    name: &str,
+    text: &str,
+    tests: &[(String, String)],
+    loader: &dyn resolve::FileLoader,
+) -> Analysis {
     let (mut program, mut diagnostics) = resolve::load(name, text, loader);
     for (test_name, test_text) in tests {
         diagnostics.extend(resolve::add_test_file(&mut program, test_name, test_text));
@@ -72,6 +94,7 @@ pub fn compile_with_tests(
     let (checked, errors) = check::check(&program, &names);
     diagnostics.extend(errors);
     diagnostics.extend(lint::check_allows(&program));
+    let definitions = checked.definitions.clone();
     let has_errors = diagnostics.iter().any(|d| d.is_error());
     let sources: Vec<String> = program.sources.files().map(|(_, f)| f.name.clone()).collect();
     let mut ir = if has_errors { None } else { lower::lower(checked, sources) };
@@ -90,5 +113,5 @@ pub fn compile_with_tests(
         }
     }
     let ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };
-    Compilation { sources: program.sources, ir, diagnostics }
+    Analysis { program, definitions, ir, diagnostics }
 }

@@ -7,6 +7,7 @@ mod debug;
 mod eval;
 mod fmt;
 mod generate;
+mod lsp;
 mod test_blocks;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -73,6 +74,12 @@ payable test contract.pay --filter \"thirteen months\"")]
         after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)"
     )]
     Debug(debug::Args),
+    /// Run the language server (Language Server Protocol on standard input and output) for editors
+    #[command(
+        after_help = "Diagnostics as you type, hover, go to definition, references, completion, outline, \
+formatting and semantic highlighting. Editors start it themselves; see docs/reference.md."
+    )]
+    Lsp(lsp::Args),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -113,6 +120,7 @@ pub fn run() -> ExitCode {
         Command::Gen(args) => generate::run(args),
         Command::Test(args) => test_blocks::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Lsp(args) => lsp::run(args),
     };
     ExitCode::from(code)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 /// The reserved words of `grammar/payable.pest` (the `keyword` rule). A word before `(` that
 /// is not one of these (or is `min` or `max`) is a call, not a bracketed expression.
-const KEYWORDS: &str = "consecutive allow participant significant achieving achieved activity contract \
+pub(crate) const KEYWORDS: &str = "consecutive allow participant significant achieving achieved activity contract \
     counting currency eligible excludes requires rounding between control highest missing outcome \
     present reaches repeats claims cohort expect points within above after bands below claim count \
     event every falls false first given least point rises share tiers total where each else enum \
@@ -223,6 +223,11 @@ impl<'a> Lexed<'a> {
         let after_dot = open >= 2 && self.token_text(self.tokens[open - 2]) == ".";
         after_dot || word == "min" || word == "max" || !KEYWORDS.split_whitespace().any(|k| k == word)
     }
+}
+
+/// The reserved words, for the language server's completion and highlighting.
+pub(crate) fn keywords() -> impl Iterator<Item = &'static str> {
+    KEYWORDS.split_whitespace()
 }
 
 fn is_date(b: &[u8]) -> bool {

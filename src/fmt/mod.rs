@@ -54,7 +54,7 @@
 //! again); where no break is allowed, it goes to the end of the line, or above it.
 
 mod doc;
-mod lex;
+pub(crate) mod lex;
 mod print;
 
 use crate::diagnostic::Diagnostic;

@@ -1,0 +1,372 @@
+//! `payable lsp`: the language server, over the Language Server Protocol on stdio.
+//!
+//! Owns the open documents, their analyses, and the translation between the compiler's
+//! spans and diagnostics and the protocol's. It compiles with [`crate::analyse`], so an
+//! editor sees exactly what `payable check` reports; everything else it answers from the
+//! syntax trees and tokens ([`index`]), so hover, completion and go to definition still work
+//! in a file that does not parse. Files named by `use` are read from the editor's open
+//! buffers first, then from disk; standard modules are written once to a read-only folder
+//! under the temporary directory, so that go to definition opens an ordinary file.
+//!
+//! Architecture invariant: the server never panics on a request and never stops on bad
+//! input; a request it cannot answer gets an empty answer.
+
+mod features;
+pub mod index;
+pub mod position;
+
+use crate::resolve::FileLoader;
+use index::Index;
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{self as notif, Notification as _};
+use lsp_types::request::{self as req, Request as _};
+use lsp_types::*;
+use position::LineIndex;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// Runs the server on standard input and output until the client says `exit`.
+pub fn run_stdio() -> Result<(), String> {
+    let (connection, io_threads) = Connection::stdio();
+    serve(&connection)?;
+    drop(connection);
+    io_threads.join().map_err(|e| format!("the connection to the editor failed: {e}"))
+}
+
+/// Runs the server on a connection (stdio, or one in memory for tests and the bench).
+pub fn serve(connection: &Connection) -> Result<(), String> {
+    let capabilities = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
+    connection
+        .initialize(capabilities)
+        .map_err(|e| format!("the editor did not initialise the server: {e}"))?;
+    let mut server = Server { documents: BTreeMap::new() };
+    let mut pending: Vec<Message> = Vec::new();
+    loop {
+        let message = match pending.pop() {
+            Some(m) => m,
+            None => match connection.receiver.recv() {
+                Ok(m) => m,
+                Err(_) => return Ok(()),
+            },
+        };
+        match message {
+            Message::Request(request) => {
+                if connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
+                    return Ok(());
+                }
+                let response = server.request(request);
+                send(connection, response.into());
+            }
+            Message::Notification(notification) => {
+                // Keystrokes come faster than a big contract compiles: apply every change
+                // already waiting, then compile once.
+                let mut changed = server.notification(notification);
+                while let Ok(next) = connection.receiver.try_recv() {
+                    match next {
+                        Message::Notification(n) if n.method != notif::Exit::METHOD => {
+                            changed.extend(server.notification(n))
+                        }
+                        other => {
+                            pending.push(other);
+                            break;
+                        }
+                    }
+                }
+                changed.sort();
+                changed.dedup();
+                for uri in changed {
+                    if let Some(n) = server.analyse(&uri) {
+                        send(connection, n.into());
+                    }
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+}
+
+fn send(connection: &Connection, message: Message) {
+    // The client has gone: the receive loop ends on its own.
+    let _ = connection.sender.send(message);
+}
+
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::INCREMENTAL)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec![".".to_string()]),
+            ..CompletionOptions::default()
+        }),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+            SemanticTokensOptions {
+                legend: features::legend(),
+                full: Some(SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                ..SemanticTokensOptions::default()
+            },
+        )),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// One open document and what was learnt from it the last time it changed.
+pub(crate) struct Document {
+    pub(crate) uri: Uri,
+    /// The name the compiler knows it by: its path for a `file:` URI.
+    pub(crate) name: String,
+    pub(crate) text: String,
+    pub(crate) lines: LineIndex,
+    pub(crate) analysis: Option<Analysed>,
+}
+
+pub(crate) struct Analysed {
+    pub(crate) analysis: crate::Analysis,
+    pub(crate) index: Index,
+}
+
+struct Server {
+    documents: BTreeMap<String, Document>,
+}
+
+/// Reads `use`d files from the open documents first (they may be unsaved), then from disk.
+struct Overlay<'a> {
+    documents: &'a BTreeMap<String, Document>,
+}
+
+impl FileLoader for Overlay<'_> {
+    fn load(&self, path: &Path) -> Result<String, String> {
+        let name = path.display().to_string();
+        match self.documents.values().find(|d| d.name == name) {
+            Some(d) => Ok(d.text.clone()),
+            None => crate::resolve::FsLoader.load(path),
+        }
+    }
+}
+
+impl Server {
+    /// Applies a notification; returns the documents whose text changed.
+    fn notification(&mut self, notification: Notification) -> Vec<String> {
+        match notification.method.as_str() {
+            notif::DidOpenTextDocument::METHOD => {
+                let Ok(params) = serde_json::from_value::<DidOpenTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
+                let uri = params.text_document.uri;
+                let key = uri.as_str().to_string();
+                let text = params.text_document.text;
+                let document =
+                    Document { name: name_of(&uri), lines: LineIndex::new(&text), text, uri, analysis: None };
+                self.documents.insert(key.clone(), document);
+                vec![key]
+            }
+            notif::DidChangeTextDocument::METHOD => {
+                let Ok(params) = serde_json::from_value::<DidChangeTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
+                let key = params.text_document.uri.as_str().to_string();
+                let Some(document) = self.documents.get_mut(&key) else { return Vec::new() };
+                for change in params.content_changes {
+                    match change.range {
+                        Some(range) => {
+                            let start = document.lines.offset(&document.text, range.start);
+                            let end = document.lines.offset(&document.text, range.end).max(start);
+                            document.text.replace_range(start..end, &change.text);
+                        }
+                        None => document.text = change.text,
+                    }
+                    document.lines = LineIndex::new(&document.text);
+                }
+                vec![key]
+            }
+            notif::DidCloseTextDocument::METHOD => {
+                if let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(notification.params)
+                {
+                    self.documents.remove(params.text_document.uri.as_str());
+                }
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Compiles a document again and returns its diagnostics to publish.
+    fn analyse(&mut self, key: &str) -> Option<Notification> {
+        let document = self.documents.get(key)?;
+        let loader = Overlay { documents: &self.documents };
+        let analysis = crate::analyse(&document.name, &document.text, &[], &loader);
+        let index = Index::new(&analysis.program);
+        let diagnostics = features::diagnostics(document, &analysis);
+        let params = PublishDiagnosticsParams { uri: document.uri.clone(), diagnostics, version: None };
+        let document = self.documents.get_mut(key)?;
+        document.analysis = Some(Analysed { analysis, index });
+        Some(Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params))
+    }
+
+    fn request(&mut self, request: Request) -> Response {
+        let id = request.id.clone();
+        let result = match request.method.as_str() {
+            req::HoverRequest::METHOD => self.answer::<HoverParams, _>(request, |s, p| {
+                let at = &p.text_document_position_params;
+                s.at(&at.text_document.uri, at.position).and_then(|(d, a, o)| features::hover(d, a, o))
+            }),
+            req::GotoDefinition::METHOD => self.answer::<GotoDefinitionParams, _>(request, |s, p| {
+                let at = &p.text_document_position_params;
+                s.at(&at.text_document.uri, at.position)
+                    .and_then(|(d, a, o)| features::definition(d, a, o))
+                    .map(GotoDefinitionResponse::Scalar)
+            }),
+            req::References::METHOD => self.answer::<ReferenceParams, _>(request, |s, p| {
+                let at = &p.text_document_position;
+                s.at(&at.text_document.uri, at.position)
+                    .map(|(d, a, o)| features::references(d, a, o, p.context.include_declaration))
+            }),
+            req::Completion::METHOD => self.answer::<CompletionParams, _>(request, |s, p| {
+                let at = &p.text_document_position;
+                let document = s.documents.get(at.text_document.uri.as_str())?;
+                let offset = document.lines.offset(&document.text, at.position);
+                Some(CompletionResponse::Array(features::completion(document, offset)))
+            }),
+            req::DocumentSymbolRequest::METHOD => self.answer::<DocumentSymbolParams, _>(request, |s, p| {
+                let document = s.documents.get(p.text_document.uri.as_str())?;
+                Some(DocumentSymbolResponse::Nested(features::outline(document)))
+            }),
+            req::Formatting::METHOD => self.answer::<DocumentFormattingParams, _>(request, |s, p| {
+                let document = s.documents.get(p.text_document.uri.as_str())?;
+                features::formatting(document)
+            }),
+            req::SemanticTokensFullRequest::METHOD => {
+                self.answer::<SemanticTokensParams, _>(request, |s, p| {
+                    let document = s.documents.get(p.text_document.uri.as_str())?;
+                    Some(SemanticTokensResult::Tokens(features::semantic_tokens(document)))
+                })
+            }
+            _ => Err(Response::new_err(
+                id.clone(),
+                ErrorCode::MethodNotFound as i32,
+                format!("payable lsp does not handle `{}`", request.method),
+            )),
+        };
+        result.unwrap_or_else(|e| e)
+    }
+
+    /// Decodes a request's parameters and answers it; an answer of `None` is `null`.
+    fn answer<P, R>(
+        &self,
+        request: Request,
+        f: impl FnOnce(&Server, P) -> Option<R>,
+    ) -> Result<Response, Response>
+    where
+        P: serde::de::DeserializeOwned,
+        R: serde::Serialize,
+    {
+        let id: RequestId = request.id.clone();
+        let params: P = serde_json::from_value(request.params).map_err(|e| {
+            Response::new_err(id.clone(), ErrorCode::InvalidParams as i32, format!("bad parameters: {e}"))
+        })?;
+        Ok(Response::new_ok(id, f(self, params)))
+    }
+
+    /// A document, its analysis and the byte offset of a position in it.
+    fn at(&self, uri: &Uri, position: Position) -> Option<(&Document, &Analysed, usize)> {
+        let document = self.documents.get(uri.as_str())?;
+        let analysed = document.analysis.as_ref()?;
+        Some((document, analysed, document.lines.offset(&document.text, position)))
+    }
+}
+
+/// The compiler's name for a document: the path of a `file:` URI, else the URI itself.
+fn name_of(uri: &Uri) -> String {
+    match uri.as_str().strip_prefix("file://") {
+        Some(path) => percent_decode(path),
+        None => uri.as_str().to_string(),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The URI of a file the compiler loaded: a path, or `std/NAME.pay` for a standard module
+/// (written out on first use).
+pub(crate) fn uri_of(documents_uri: &Uri, documents_name: &str, name: &str) -> Option<Uri> {
+    if name == documents_name {
+        return Some(documents_uri.clone());
+    }
+    let path = match name.strip_prefix("std/").and_then(|n| n.strip_suffix(".pay")) {
+        Some(module) => stdlib_file(module)?,
+        None if Path::new(name).is_absolute() => PathBuf::from(name),
+        None => std::env::current_dir().ok()?.join(name),
+    };
+    file_uri(&path)
+}
+
+pub(crate) fn file_uri(path: &Path) -> Option<Uri> {
+    let mut out = String::from("file://");
+    let text = path.display().to_string().replace('\\', "/");
+    if !text.starts_with('/') {
+        out.push('/');
+    }
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Uri::from_str(&out).ok()
+}
+
+/// A standard module as a file: written once per version of payable, read-only, so that an
+/// editor can open it like any other and nobody edits it by mistake.
+fn stdlib_file(module: &str) -> Option<PathBuf> {
+    let text = crate::stdlib::source(module)?;
+    let folder = std::env::temp_dir().join(format!("payable-{}-std", env!("CARGO_PKG_VERSION")));
+    let path = folder.join(format!("{module}.pay"));
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(&folder).ok()?;
+        let _ = std::fs::remove_file(&path);
+        std::fs::write(&path, text).ok()?;
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            let mut permissions = metadata.permissions();
+            permissions.set_readonly(true);
+            let _ = std::fs::set_permissions(&path, permissions);
+        }
+    }
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_round_trip_through_names() {
+        let uri = file_uri(Path::new("/tmp/a contract/é.pay")).unwrap();
+        assert_eq!(uri.as_str(), "file:///tmp/a%20contract/%C3%A9.pay");
+        assert_eq!(name_of(&uri), "/tmp/a contract/é.pay");
+    }
+}

@@ -1,0 +1,219 @@
+//! `payable lsp` driven as an editor drives it: the binary spawned, JSON-RPC messages framed
+//! with `Content-Length` on its standard input and output.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_payable"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("payable lsp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("every message has a Content-Length")];
+                reader.read_exact(&mut body).unwrap();
+                if sender.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Client { child, stdin, messages, next_id: 1 }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Sends a request and returns its result, skipping notifications meanwhile.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self.receive();
+            if message["id"] == json!(id) {
+                assert!(message.get("error").is_none(), "{method} failed: {message}");
+                return message["result"].clone();
+            }
+        }
+    }
+
+    fn receive(&mut self) -> Value {
+        self.messages.recv_timeout(Duration::from_secs(60)).expect("the server answers within a minute")
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = self.receive();
+            if message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+fn position_of(text: &str, needle: &str, nth: usize) -> Value {
+    let offset = text.match_indices(needle).nth(nth).expect("needle in text").0;
+    let line = text[..offset].matches('\n').count();
+    let column = text[..offset].rsplit('\n').next().unwrap().encode_utf16().count();
+    json!({ "line": line, "character": column })
+}
+
+/// The text after one edit, its range in UTF-16 columns.
+fn apply(text: &str, edit: &Value) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let mut units = 0;
+        let column = p["character"].as_u64().unwrap() as usize;
+        let within = text[start..].char_indices().find(|(_, c)| {
+            let here = units;
+            units += c.len_utf16();
+            here >= column
+        });
+        start + within.map_or(text.len() - start, |(i, _)| i)
+    };
+    let (start, end) = (offset(&edit["range"]["start"]), offset(&edit["range"]["end"]));
+    format!("{}{}{}", &text[..start], edit["newText"].as_str().unwrap(), &text[end..])
+}
+
+fn document(uri: &str, position: Value) -> Value {
+    json!({ "textDocument": { "uri": uri }, "position": position })
+}
+
+#[test]
+fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("youth.pay");
+    let uri = format!("file://{}", path.display());
+    let fixed = std::fs::read_to_string("examples/youth_employment.pay").unwrap();
+    let broken = fixed.replace(", complex: 2_400 GBP }", " }");
+    std::fs::write(&path, &broken).unwrap();
+
+    let mut client = Client::start();
+    let init =
+        client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    let capabilities = &init["capabilities"];
+    for provider in
+        ["hoverProvider", "definitionProvider", "documentFormattingProvider", "completionProvider"]
+    {
+        assert!(capabilities.get(provider).is_some(), "advertises {provider}: {capabilities}");
+    }
+    client.notify("initialized", json!({}));
+
+    // An error: a `pays by` without a price for `complex`.
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "payable", "version": 1, "text": broken } }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    let errors: Vec<&Value> = diagnostics.iter().filter(|d| d["severity"] == 1).collect();
+    assert_eq!(errors.len(), 1, "{diagnostics:#?}");
+    let error = errors[0];
+    assert_eq!(error["code"], "E0014");
+    assert_eq!(error["source"], "payable");
+    let start = position_of(&broken, "participant.group {", 0);
+    let end = json!({ "line": start["line"], "character": start["character"].as_u64().unwrap() + 17 });
+    assert_eq!(error["range"], json!({ "start": start, "end": end }), "{error}");
+    let href = error["codeDescription"]["href"].as_str().unwrap();
+    assert!(href.ends_with("docs/reference.md#e0014-missing-case-in-pays-by"), "{href}");
+    assert!(error["message"].as_str().unwrap().contains("no price for `complex`"));
+
+    // Fixed by an incremental edit: insert the missing case.
+    let at = position_of(&broken, " }\n}\n\nallow(self_reported_only", 0);
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{ "range": { "start": at, "end": at }, "text": ", complex: 2_400 GBP" }],
+        }),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert!(diagnostics.iter().all(|d| d["severity"] != 1), "{diagnostics:#?}");
+
+    // Hover on an outcome, where a test names it: its meaning in English.
+    let hover = client.request(
+        "textDocument/hover",
+        document(&uri, position_of(&fixed, "sustained_employment achieved on", 0)),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("outcome sustained_employment"), "{text}");
+    assert!(text.contains("Sustained employment"), "{text}");
+
+    // Go to definition: from a use of `sixteenth_birthday` to its `let`.
+    let definition = client
+        .request("textDocument/definition", document(&uri, position_of(&fixed, "sixteenth_birthday", 1)));
+    assert_eq!(definition["uri"], uri.as_str());
+    assert_eq!(definition["range"]["start"], position_of(&fixed, "sixteenth_birthday", 0));
+
+    // A field in an outcome leads to its line in the event.
+    let definition =
+        client.request("textDocument/definition", document(&uri, position_of(&fixed, "hours >", 0)));
+    assert_eq!(definition["range"]["start"], position_of(&fixed, "hours: hours per week", 0));
+
+    // Formatting: the edits turn the text into what `payable fmt` prints.
+    let messy = fixed.replace(
+        "let sixteenth_birthday = participant.born + 16 years",
+        "let   sixteenth_birthday=participant.born+16 years",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": messy }] }),
+    );
+    client.diagnostics(&uri);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 1, "one edit, covering only what changed: {edits:?}");
+    assert_eq!(apply(&messy, &edits[0]), fixed, "the examples are in the canonical layout");
+    assert!(edits[0]["newText"].as_str().unwrap().len() < 60, "{edits:?}");
+
+    let result = client.request("shutdown", Value::Null);
+    assert_eq!(result, Value::Null);
+    client.notify("exit", Value::Null);
+    drop(client.stdin);
+    let status = client.child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+}

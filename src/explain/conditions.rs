@@ -11,11 +11,12 @@ use crate::ir::{self, Condition, CountingRule, EventFilter, PeriodKind};
 pub fn condition(cx: &Context, subject: &str, c: &Condition) -> Item {
     match c {
         Condition::All { conditions, .. } => Item {
-            text: "all of the following hold; it is achieved on the latest of their dates:".to_string(),
+            text: "all of the following hold (it is achieved on the latest of their dates):".to_string(),
             children: conditions.iter().map(|c| capitalised(condition(cx, subject, c))).collect(),
         },
         Condition::Any { conditions, .. } => Item {
-            text: "at least one of the following holds; it is achieved on the earliest of their dates:".to_string(),
+            text: "at least one of the following holds (it is achieved on the earliest of their dates):"
+                .to_string(),
             children: conditions.iter().map(|c| capitalised(condition(cx, subject, c))).collect(),
         },
         Condition::Periods { filter, at_least, of, period, window_start, counting, excluding, .. } => {
@@ -28,9 +29,10 @@ pub fn condition(cx: &Context, subject: &str, c: &Condition) -> Item {
                 ir::AnchorStart::DayAfter => "following",
                 ir::AnchorStart::SameDay => "from",
             };
-            let text = format!("{} {how_many} {after} {}", holds(cx, subject, filter), cx.value(&window_start.date));
+            let text =
+                format!("{} {how_many} {after} {}", holds(cx, subject, filter), cx.value(&window_start.date));
             let mut notes = vec![
-                period_rule(cx, *period, *of, &cx.start(window_start)),
+                period_rule(cx, *period, *of, &cx.start_short(window_start)),
                 counting_rule(cx, subject, filter, *period, counting),
             ];
             notes.extend(excluded(excluding));
@@ -51,12 +53,12 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
                 cx.window(window)
             );
             let mut notes = vec![
-                period_rule(cx, *period, *periods, &cx.start(&window.start)),
+                period_rule(cx, *period, *periods, &cx.start_short(&window.start)),
                 counting_rule(cx, subject, filter, *period, counting),
             ];
             notes.extend(excluded(excluding));
             notes.push(format!(
-                "It is achieved on the last day of the {} {} that completes the run.",
+                "It is achieved on the last day of the {} {} in a row.",
                 words::ordinal(u64::from(*periods)),
                 period_name(*period, 1)
             ));
@@ -65,7 +67,8 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         }
         Condition::Cumulative { filter, at_least, window, excluding, .. } => {
             let total = words::quantity(at_least.value, &at_least.unit, cx.currency);
-            let text = format!("{} on at least {total} in total, {}", holds(cx, subject, filter), cx.window(window));
+            let text =
+                format!("{} on at least {total} in total, {}", holds(cx, subject, filter), cx.window(window));
             let mut notes = vec![
                 "The days need not be in a row: days from separate spells are added up, and a day counts once however many records cover it."
                     .to_string(),
@@ -78,7 +81,7 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         Condition::Occurrence { filter, window, .. } => {
             let text = match is_spell(cx, &filter.event) {
                 true => format!("{} on any day {}", holds(cx, subject, filter), cx.window(window)),
-                false => format!("there is {} {}", record(cx, filter, true), cx.window(window)),
+                false => format!("there is {}, {}", record(cx, filter, true), cx.window(window)),
             };
             let mut notes = vec!["It is achieved on the first such day.".to_string()];
             notes.extend(open_spell(cx, subject, &filter.event));
@@ -86,10 +89,10 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         }
         Condition::Absence { filter, max_occurrences, window, excluding, .. } => {
             let text = if *max_occurrences == 0 {
-                format!("there is no {} {}", record(cx, filter, false), cx.window(window))
+                format!("there is no {}, {}", record(cx, filter, false), cx.window(window))
             } else {
                 format!(
-                    "there are at most {} {} {}",
+                    "there are at most {} {}, {}",
                     words::count(u64::from(*max_occurrences)),
                     record_plural(cx, filter),
                     cx.window(window)
@@ -104,10 +107,14 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         }
         Condition::Reaches { function, filter, field, threshold, window, .. } => {
             let what = match (function, field) {
-                (ir::AggregateFn::Count, _) | (_, None) => format!("the number of {}", record_plural(cx, filter)),
-                (_, Some(f)) => format!("the running total of {} over {}", words::humanise(f), record_plural(cx, filter)),
+                (ir::AggregateFn::Count, _) | (_, None) => {
+                    format!("the number of {}", record_plural(cx, filter))
+                }
+                (_, Some(f)) => {
+                    format!("the running total of {} over {}", words::humanise(f), record_plural(cx, filter))
+                }
             };
-            let text = format!("{what} {} reaches {}", cx.window(window), cx.value(threshold));
+            let text = format!("{what}, {}, reaches {}", cx.window(window), cx.value(threshold));
             with_notes(text, vec!["It is achieved on the date of the record that reaches it.".to_string()])
         }
         Condition::Change { event, value, direction, by, baseline, window, .. } => {
@@ -116,26 +123,31 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
                 ir::ChangeDirection::Falls => "fallen",
             };
             let from = match baseline {
-                ir::Baseline::FirstEvent => format!("the first {} record in the window", words::humanise(event)),
+                ir::Baseline::FirstEvent => {
+                    format!("its value in the first {} record in the window", words::humanise(event))
+                }
                 ir::Baseline::Value { value } => cx.value(value),
             };
+            let measured = match value {
+                ir::Expr::EventField { event: e, field } if e == event => words::humanise(field),
+                other => cx.value(other),
+            };
             let text = format!(
-                "a later {} record shows {} {moved} by at least {} from {from}, {}",
+                "the {measured} in a later {} record has {moved} by at least {} from {from}, {}",
                 words::humanise(event),
-                cx.value(value),
                 cx.value(by),
                 cx.window(window)
             );
             with_notes(text, vec!["It is achieved on the date of the first such record.".to_string()])
         }
-        Condition::Holds { expr, .. } => with_notes(
-            cx.clause(expr),
-            vec![
-                "If this reads a total over a window, it is decided on the last day of that window, once that day has passed; \
-otherwise it is a check that must hold, and the date comes from the conditions beside it."
-                    .to_string(),
-            ],
-        ),
+        Condition::Holds { expr, .. } => {
+            let note = if reads_window(expr) {
+                "It is decided on the last day of the latest window it reads, once that day has passed, and achieved on that day."
+            } else {
+                "It is a check that must hold; the date of achievement comes from the conditions beside it."
+            };
+            with_notes(cx.clause(expr), vec![note.to_string()])
+        }
     }
 }
 
@@ -143,8 +155,12 @@ fn with_notes(text: String, notes: Vec<String>) -> Item {
     Item { text, children: notes.into_iter().map(Item::new).collect() }
 }
 
+/// A part of an "all" or "any": a sentence of its own in the list.
 fn capitalised(mut item: Item) -> Item {
     item.text = words::capitalise(&item.text);
+    if !item.text.ends_with(':') {
+        item.text.push('.');
+    }
     item
 }
 
@@ -164,9 +180,13 @@ fn holds(cx: &Context, subject: &str, filter: &EventFilter) -> String {
 
 /// The records a filter keeps, as a noun phrase: "employment of more than 16 hours per week",
 /// "accommodation that counts as “settled”".
-fn record(cx: &Context, filter: &EventFilter, article: bool) -> String {
+fn record(cx: &Context, filter: &EventFilter, with_article: bool) -> String {
     let event = words::humanise(&filter.event);
-    let noun = if is_spell(cx, &filter.event) || !article { event } else { format!("a {event} record") };
+    let noun = match (is_spell(cx, &filter.event), with_article) {
+        (true, _) => event,
+        (false, true) => format!("{} record", article(&event)),
+        (false, false) => format!("{event} record"),
+    };
     format!("{noun}{}", qualifier(cx, filter))
 }
 
@@ -283,4 +303,20 @@ fn open_spell(cx: &Context, subject: &str, event: &str) -> Option<String> {
 pub fn article(noun: &str) -> String {
     let vowel = noun.chars().next().is_some_and(|c| "aeiouAEIOU".contains(c));
     format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
+/// True when the expression reads a total over a window of records.
+fn reads_window(e: &ir::Expr) -> bool {
+    fn walk(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(map) => {
+                let windowed = map.get("op").and_then(|o| o.as_str()) == Some("aggregate")
+                    && map.get("window").is_some_and(|w| !w.is_null());
+                windowed || map.values().any(walk)
+            }
+            serde_json::Value::Array(items) => items.iter().any(walk),
+            _ => false,
+        }
+    }
+    serde_json::to_value(e).is_ok_and(|v| walk(&v))
 }

@@ -127,16 +127,16 @@ fn caps_order(c: &Contract) -> String {
         .collect();
     format!(
         "Caps apply to each payment in this order, narrowest first: {}. A payment a cap would exceed is cut to what is left under it.",
-        words::join(&names, "then")
+        names.join("; then ")
     )
 }
 
 fn working_days(w: &ir::WorkingDays) -> String {
     let holidays = match w.holidays.as_str() {
         "none" => "no bank holidays are left out".to_string(),
-        other => format!("less the bank holidays of {}", title_case(&words::humanise(other))),
+        other => format!("the bank holidays of {} are left out", title_case(&words::humanise(other))),
     };
-    let mut text = format!("A working day is Monday to Friday, {holidays}.");
+    let mut text = format!("A working day is any Monday to Friday; {holidays}.");
     if w.defaulted {
         text.push_str(" This is the default: the contract does not name a holiday calendar.");
     }
@@ -165,7 +165,15 @@ fn exclusion(cx: &Context, e: &ir::Exclusion) -> String {
 }
 
 fn allowed(a: &ir::Allowed) -> String {
-    format!("Accepted risk, “{}”: {}", words::humanise(&a.lint), a.reason)
+    let reason = a.reason.trim();
+    let stop = if reason.ends_with(['.', '!', '?']) { "" } else { "." };
+    match crate::lint::LINTS.iter().find(|l| l.name == a.lint) {
+        Some(lint) => format!(
+            "Risk knowingly accepted: {} ({}, `{}`). The reason given: {reason}{stop}",
+            lint.code.title, lint.code.id, lint.name
+        ),
+        None => format!("Risk knowingly accepted (`{}`). The reason given: {reason}{stop}", a.lint),
+    }
 }
 
 fn participants(cx: &Context, c: &Contract, doc: &mut Document) {
@@ -350,7 +358,7 @@ fn definition(outer: &Context, d: &ir::Definition) -> Item {
             .iter()
             .map(|p| format!("“{}” ({})", words::humanise(&p.name), type_words(&cx, &p.ty)))
             .collect();
-        format!("“{name}”, given {}", words::join(&params, "and"))
+        format!("“{name}”, given {},", words::join(&params, "and"))
     };
     let mut text = match &d.event {
         Some(event) => format!("{head} is a test of one {} record.", words::humanise(event)),
@@ -403,12 +411,10 @@ fn clause_for(cx: &Context, d: &ir::Definition, e: &Expr) -> String {
 
 pub fn outcome(cx: &Context, c: &Contract, o: &ir::Outcome, doc: &mut Document) {
     doc.heading(2, format!("{} (`{}`)", o.title, o.name));
-    for d in &o.docs {
-        doc.paragraph(d.clone());
-    }
+    docs(&o.docs, doc);
     let noun = &c.participant.noun;
     if !matches!(o.eligible, Expr::Bool { value: true }) {
-        doc.paragraph(format!("Only a {noun} for whom {} can achieve it.", cx.clause(&o.eligible)));
+        doc.paragraph(format!("It can only be achieved if {}.", cx.clause(&o.eligible)));
     }
     if !o.requires.is_empty() {
         let names: Vec<String> = o.requires.iter().map(|r| cx.outcome_title(r)).collect();
@@ -441,44 +447,50 @@ pub fn outcome(cx: &Context, c: &Contract, o: &ir::Outcome, doc: &mut Document) 
     doc.list(rules);
 }
 
+/// Doc comments, as written: consecutive lines are one paragraph, a blank line starts the
+/// next.
+fn docs(lines: &[String], doc: &mut Document) {
+    for paragraph in lines.split(|l| l.trim().is_empty()) {
+        if !paragraph.is_empty() {
+            let words: Vec<&str> = paragraph.iter().map(|l| l.trim()).collect();
+            doc.paragraph(words.join(" "));
+        }
+    }
+}
+
 /// A clause ends a sentence with a full stop, or introduces its parts with a colon.
 fn sentence_end(text: &str) -> String {
     if text.ends_with(':') { text.to_string() } else { format!("{text}.") }
 }
 
 fn payment(cx: &Context, c: &Contract, p: &Payment, doc: &mut Document) {
-    match p {
-        Payment::Amount { amount, .. } => doc.paragraph(format!("It pays {}.", cx.value(amount))),
+    doc.paragraph(match p {
+        Payment::Amount { amount, .. } => format!("It pays {}.", cx.value(amount)),
         Payment::ByCase { on, cases, .. } => {
-            doc.paragraph(format!("It pays according to {}:", cx.value(on)));
-            let items = cases
+            let prices: Vec<String> = cases
                 .iter()
                 .map(|case| {
                     let fallback =
-                        if case.from_otherwise { " (the contract's “otherwise” amount)" } else { "" };
-                    Item::new(format!(
-                        "{}: {}{fallback}",
-                        words::humanise(&case.case),
-                        cx.value(&case.amount)
-                    ))
+                        if case.from_otherwise { " (the contract's “otherwise” price)" } else { "" };
+                    format!("{} if “{}”{fallback}", cx.value(&case.amount), words::humanise(&case.case))
                 })
                 .collect();
-            doc.list(items);
+            format!("It pays according to {}: {}.", cx.value(on), prices.join("; "))
         }
         Payment::Tiers { tiers, .. } => {
-            doc.paragraph("It pays the amount of the highest tier reached, and nothing below the first:");
-            let items = tiers
-                .iter()
-                .map(|t| Item::new(format!("from {}: {}", cx.value(&t.from), cx.value(&t.amount))))
-                .collect();
-            doc.list(items);
+            let steps: Vec<String> =
+                tiers.iter().map(|t| format!("{} from {}", cx.value(&t.amount), cx.value(&t.from))).collect();
+            format!(
+                "It pays the amount of the highest tier reached, and nothing below the first: {}.",
+                steps.join("; ")
+            )
         }
-        Payment::PerPoint { rate, above, .. } => doc.paragraph(format!(
+        Payment::PerPoint { rate, above, .. } => format!(
             "It pays {} for each point above {}.",
             words::quantity(rate.value, &rate.unit, &c.currency),
             cx.value(above)
-        )),
-    }
+        ),
+    });
 }
 
 fn outcome_caps(c: &Contract, caps: &ir::OutcomeCaps) -> Vec<Item> {
@@ -511,16 +523,14 @@ fn claims(c: &Contract, within: Option<&ir::Quantity>, after: &str) -> String {
 
 pub fn cohort_outcome(cx: &Context, c: &Contract, o: &ir::CohortOutcome, doc: &mut Document) {
     doc.heading(2, format!("{} (`{}`)", o.title, o.name));
-    for d in &o.docs {
-        doc.paragraph(d.clone());
-    }
+    docs(&o.docs, doc);
     let noun = &c.participant.noun;
     doc.paragraph(match &o.members {
         Expr::Bool { value: true } => {
             format!("It is decided for the whole cohort of every {noun} together, not for each one.")
         }
         members => format!(
-            "It is decided once for a cohort, not for each {noun}: the cohort is every {noun} for whom {}.",
+            "It is decided once for a cohort, not for each {noun}: the cohort is every {noun} for whom this holds: {}.",
             cx.clause(members)
         ),
     });

@@ -107,6 +107,9 @@ impl Context<'_> {
             }
             Expr::Binary { operator, lhs, rhs } => self.binary(*operator, lhs, rhs),
             Expr::ShiftDate { date, by, unit, backwards } => {
+                if let Some(day) = self.first_of_month(date, by, unit, *backwards) {
+                    return day;
+                }
                 let amount = self.shift_amount(by, unit);
                 let direction = if *backwards { "minus" } else { "plus" };
                 format!("{} {direction} {amount}", self.operand(date))
@@ -162,6 +165,27 @@ impl Context<'_> {
         format!("{} {word} {}", self.operand(lhs), self.operand(rhs))
     }
 
+    /// `start_of_year(d) + 3 months` as "1 April of the year of d": how people say it.
+    fn first_of_month(&self, date: &Expr, by: &Expr, unit: &str, backwards: bool) -> Option<String> {
+        let Expr::Builtin { function, args } = date else { return None };
+        let (Some(of), "start_of_year", "month") = (args.first(), function.as_str(), unit) else {
+            return None;
+        };
+        let months = match by {
+            Expr::Quantity { value, .. } => i64::try_from(*value).ok()?,
+            Expr::Int { value } => *value,
+            _ => return None,
+        };
+        let of = self.value(of);
+        match (backwards, months) {
+            (false, 0..=11) => Some(format!("1 {} of the year of {of}", words::month_name(months))),
+            (true, 1..=12) => {
+                Some(format!("1 {} of the year before that of {of}", words::month_name(12 - months)))
+            }
+            _ => None,
+        }
+    }
+
     fn shift_amount(&self, by: &Expr, unit: &str) -> String {
         match by {
             Expr::Quantity { value, .. } => words::quantity(*value, unit, self.currency),
@@ -178,6 +202,8 @@ impl Context<'_> {
             format!("the date they were {}", words::humanise(field))
         } else if is_date {
             format!("their {} date", words::humanise(field))
+        } else if self.is_bool_field(&Expr::ParticipantField { field: field.to_string() }) {
+            format!("their “{}”", words::humanise(field))
         } else {
             format!("their {}", words::humanise(field))
         }
@@ -192,6 +218,9 @@ impl Context<'_> {
             format!("the date the {e} was {}", words::humanise(field))
         } else if is_date {
             format!("the {e}'s {} date", words::humanise(field))
+        } else if self.is_bool_field(&Expr::EventField { event: event.to_string(), field: field.to_string() })
+        {
+            format!("the {e}'s “{}”", words::humanise(field))
         } else {
             format!("the {e}'s {}", words::humanise(field))
         }
@@ -203,7 +232,8 @@ impl Context<'_> {
         let words = words::humanise(name);
         match self.definition(name) {
             Some(d) if d.params.is_empty() && d.ty == Type::Date => {
-                format!("their {words} ({})", self.value(&d.body))
+                let how = self.value(&d.body);
+                format!("their {words} ({})", how.strip_prefix("their ").unwrap_or(&how))
             }
             _ => format!("“{words}”"),
         }
@@ -274,11 +304,12 @@ impl Context<'_> {
         };
         let which = match filter {
             Expr::Bool { value: true } => String::new(),
+            Expr::Ref { name } => format!(" that count as “{}”", words::humanise(name)),
             other => format!(" for which {}", self.record_clause(other)),
         };
         let when = match window {
             Some(w) => format!(" {}", self.window(w)),
-            None => " in effect on the day".to_string(),
+            None => " in effect that day".to_string(),
         };
         format!("{head}{which}{when}")
     }
@@ -421,9 +452,17 @@ impl Context<'_> {
         }
     }
 
-    /// Where a window starts: "the day after the date they were referred".
-    pub fn start(&self, anchor: &ir::Anchor) -> String {
-        let date = self.value(&anchor.date);
+    /// Where a window starts, naming a defined date without repeating how it is worked out
+    /// (the clause before has said so).
+    pub fn start_short(&self, anchor: &ir::Anchor) -> String {
+        let date = match &anchor.date {
+            Expr::Ref { name }
+                if self.definition(name).is_some_and(|d| d.params.is_empty() && d.ty == Type::Date) =>
+            {
+                format!("their {}", words::humanise(name))
+            }
+            other => self.value(other),
+        };
         match anchor.starts {
             ir::AnchorStart::DayAfter => format!("the day after {date}"),
             ir::AnchorStart::SameDay => date,
@@ -433,27 +472,31 @@ impl Context<'_> {
     /// A window as a phrase: "within the 12 months starting the day after the date they were
     /// referred".
     pub fn window(&self, w: &ir::Window) -> String {
+        let from = match w.start.starts {
+            ir::AnchorStart::DayAfter => format!("the day after {}", self.value(&w.start.date)),
+            ir::AnchorStart::SameDay => self.value(&w.start.date),
+        };
         let start = match w.start.starts {
             ir::AnchorStart::DayAfter => format!("starting the day after {}", self.value(&w.start.date)),
             ir::AnchorStart::SameDay => format!("starting on {}", self.value(&w.start.date)),
         };
         match &w.end {
             ir::WindowEnd::Length { length } => {
-                let mut q = words::quantity(length.value, &length.unit, self.currency);
+                // A window is said in months, as contracts write it ("within 12 months").
+                let mut q = match length.unit.as_str() {
+                    "month" if length.value == rust_decimal::Decimal::ONE => "1 month".to_string(),
+                    "month" => format!("{} months", words::number(length.value)),
+                    _ => words::quantity(length.value, &length.unit, self.currency),
+                };
                 if let Some(rest) = q.strip_prefix("1 ") {
                     q = rest.to_string();
                 }
                 format!("within the {q} {start}")
             }
-            ir::WindowEnd::Date { date } => {
-                format!("in the window {start} and ending on {}", self.value(date))
-            }
+            ir::WindowEnd::Date { date } => format!("from {from} to {}", self.value(date)),
             ir::WindowEnd::AchievableEnd => match self.achievable_end {
-                Some(end) => format!(
-                    "in the window {start} and ending when the achievable period ends ({})",
-                    words::date(end)
-                ),
-                None => format!("in the window {start} and ending when the achievable period ends"),
+                Some(end) => format!("from {from} until the achievable period ends on {}", words::date(end)),
+                None => format!("from {from} until the achievable period ends"),
             },
         }
     }

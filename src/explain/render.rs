@@ -95,7 +95,22 @@ fn markdown_items(items: &[Item], depth: usize, out: &mut String) {
     }
 }
 
+/// Escapes a sentence for Markdown; spans between backticks (declared names) stay code.
 fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push('`');
+            out.push_str(part);
+            out.push('`');
+        } else {
+            out.push_str(&markdown_escape_plain(part));
+        }
+    }
+    out
+}
+
+fn markdown_escape_plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|') {
@@ -120,14 +135,14 @@ padding: 0 1rem; line-height: 1.5; color: #1b1b1b; }\nh1, h2, h3 { line-height: 
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; margin-top: 2rem; }\n</style>\n",
     );
     out.push_str("</head>\n<body>\n");
-    out.push_str(&format!("<h1>{title}</h1>\n"));
+    out.push_str(&format!("<h1>{}</h1>\n", html_inline(&doc.title)));
     for block in &doc.blocks {
         match block {
             Block::Heading { level, text } => {
                 let tag = format!("h{}", usize::from(*level).clamp(1, 4) + 1);
-                out.push_str(&format!("<{tag}>{}</{tag}>\n", html_escape(text)));
+                out.push_str(&format!("<{tag}>{}</{tag}>\n", html_inline(text)));
             }
-            Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", html_escape(text))),
+            Block::Paragraph(text) => out.push_str(&format!("<p>{}</p>\n", html_inline(text))),
             Block::List(items) => html_items(items, &mut out),
         }
     }
@@ -139,7 +154,7 @@ fn html_items(items: &[Item], out: &mut String) {
     out.push_str("<ul>\n");
     for item in items {
         out.push_str("<li>");
-        out.push_str(&html_escape(&item.text));
+        out.push_str(&html_inline(&item.text));
         if !item.children.is_empty() {
             out.push('\n');
             html_items(&item.children, out);
@@ -147,6 +162,19 @@ fn html_items(items: &[Item], out: &mut String) {
         out.push_str("</li>\n");
     }
     out.push_str("</ul>\n");
+}
+
+/// Escapes a sentence for HTML; spans between backticks (declared names) become `<code>`.
+fn html_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{}</code>", html_escape(part)));
+        } else {
+            out.push_str(&html_escape(part));
+        }
+    }
+    out
 }
 
 fn html_escape(text: &str) -> String {

@@ -18,6 +18,11 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// The name of a month, counting January as 0.
+pub fn month_name(index: i64) -> &'static str {
+    usize::try_from(index).ok().and_then(|i| MONTHS.get(i)).copied().unwrap_or("")
+}
+
 /// `2016-03-15` as "15 March 2016"; anything that is not an ISO date is returned as is.
 pub fn date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();

@@ -93,14 +93,29 @@ fn with_counting(rule: &str) -> payable::ir::Contract {
     c.ir.expect("the contract compiles with any counting rule")
 }
 
-/// The lines of `a` that `b` does not have.
+/// Wrapped text as logical lines: a paragraph or a list item each, whitespace collapsed.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut fresh = true;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            fresh = true;
+        } else if fresh || line.starts_with("- ") {
+            out.push(line.to_string());
+            fresh = false;
+        } else if let Some(last) = out.last_mut() {
+            last.push(' ');
+            last.push_str(line);
+        }
+    }
+    out
+}
+
+/// The logical lines of `a` that `b` does not have.
 fn differing(a: &str, b: &str) -> Vec<String> {
-    let flat = |s: &str| s.replace("\n  ", " ").replace('\n', "\n");
-    let (a, b) = (flat(a), flat(b));
-    a.lines()
-        .filter(|l| !b.lines().any(|m| m == *l))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect()
+    let b = logical_lines(b);
+    logical_lines(a).into_iter().filter(|l| !b.contains(l)).collect()
 }
 
 #[test]

@@ -29,8 +29,12 @@ pub fn condition(cx: &Context, subject: &str, c: &Condition) -> Item {
                 ir::AnchorStart::DayAfter => "following",
                 ir::AnchorStart::SameDay => "from",
             };
-            let text =
-                format!("{} {how_many} {after} {}", holds(cx, subject, filter), cx.value(&window_start.date));
+            let text = format!(
+                "{}{} {how_many} {after} {}",
+                holds(cx, subject, filter),
+                pause(filter),
+                cx.value(&window_start.date)
+            );
             let mut notes = vec![
                 period_rule(cx, *period, *of, &cx.start_short(window_start)),
                 counting_rule(cx, subject, filter, *period, counting),
@@ -47,8 +51,9 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         }
         Condition::Consecutive { filter, periods, period, window, counting, excluding, .. } => {
             let text = format!(
-                "{} for {periods} {} in a row, {}",
+                "{}{} for {periods} {} in a row, {}",
                 holds(cx, subject, filter),
+                pause(filter),
                 period_name(*period, *periods),
                 cx.window(window)
             );
@@ -67,20 +72,32 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
         }
         Condition::Cumulative { filter, at_least, window, excluding, .. } => {
             let total = words::quantity(at_least.value, &at_least.unit, cx.currency);
-            let text =
-                format!("{} on at least {total} in total, {}", holds(cx, subject, filter), cx.window(window));
+            let text = format!(
+                "{}{} on at least {total} in total, {}",
+                holds(cx, subject, filter),
+                pause(filter),
+                cx.window(window)
+            );
             let mut notes = vec![
                 "The days need not be in a row: days from separate spells are added up, and a day counts once however many records cover it."
                     .to_string(),
             ];
             notes.extend(excluded(excluding));
-            notes.push("It is achieved on the day the total is reached.".to_string());
+            notes.push(
+                "It is achieved on the day the total is reached. If the total can no longer be reached by the end of the window (or of the achievable period), it is not achieved."
+                    .to_string(),
+            );
             notes.extend(open_spell(cx, subject, &filter.event));
             with_notes(text, notes)
         }
         Condition::Occurrence { filter, window, .. } => {
             let text = match is_spell(cx, &filter.event) {
-                true => format!("{} on any day {}", holds(cx, subject, filter), cx.window(window)),
+                true => format!(
+                    "{}{} on any day, {}",
+                    holds(cx, subject, filter),
+                    pause(filter),
+                    cx.window(window)
+                ),
                 false => format!("there is {}, {}", record(cx, filter, true), cx.window(window)),
             };
             let mut notes = vec!["It is achieved on the first such day.".to_string()];
@@ -219,6 +236,19 @@ fn qualifier(cx: &Context, filter: &EventFilter) -> String {
     }
 }
 
+/// A comma after a "where ..." clause, so that what follows is not read as part of it.
+fn pause(filter: &EventFilter) -> &'static str {
+    match &filter.predicate {
+        ir::Expr::Bool { value: true } | ir::Expr::Ref { .. } => "",
+        ir::Expr::Compare { lhs, rhs, .. }
+            if matches!((&**lhs, &**rhs), (ir::Expr::EventField { .. }, ir::Expr::Quantity { .. })) =>
+        {
+            ""
+        }
+        _ => ",",
+    }
+}
+
 fn period_name(period: PeriodKind, n: u32) -> String {
     let (one, many) = match period {
         PeriodKind::CalendarMonth => ("calendar month", "calendar months"),
@@ -270,7 +300,7 @@ fn counting_rule(
     } else {
         format!("there is {}", record(cx, filter, true))
     };
-    let mut text = format!("A {p} counts if {what} {days}.");
+    let mut text = format!("A {p} counts if {what}{} {days}.", pause(filter));
     if counting.defaulted {
         text.push_str(&format!(" This is the default rule: the contract does not say how a {p} counts."));
     }

@@ -515,7 +515,7 @@ fn claims(c: &Contract, within: Option<&ir::Quantity>, after: &str) -> String {
     match within {
         Some(q) => format!(
             "A claim must be made within {} of the {after}, and never after claims close on {close}.",
-            words::quantity(q.value, &q.unit, &c.currency)
+            words::span_of_time(q.value, &q.unit, &c.currency)
         ),
         None => format!("A claim can be made at any time until claims close on {close}."),
     }

@@ -340,6 +340,9 @@ impl Context<'_> {
                 words::join(&parts, "and")
             }
             Expr::Or { operands } => {
+                if let Some(one_of) = self.one_of(operands) {
+                    return one_of;
+                }
                 let parts: Vec<String> = operands.iter().map(|o| self.nested_clause(o)).collect();
                 format!("either {}", words::join(&parts, "or"))
             }
@@ -348,6 +351,21 @@ impl Context<'_> {
             e if self.is_bool_field(e) => format!("{} is yes", self.value(e)),
             other => format!("{} holds", self.value(other)),
         }
+    }
+
+    /// `x == a or x == b or x == c` as "x is a, b or c".
+    fn one_of(&self, operands: &[Expr]) -> Option<String> {
+        let mut subject = None;
+        let mut values = Vec::new();
+        for o in operands {
+            let Expr::Compare { operator: CmpOp::Eq, lhs, rhs } = o else { return None };
+            if subject.is_some_and(|s: &Expr| s != &**lhs) {
+                return None;
+            }
+            subject = Some(&**lhs);
+            values.push(self.value(rhs));
+        }
+        Some(format!("{} is {}", self.value(subject?), words::join(&values, "or")))
     }
 
     /// A clause inside "either ... or ...": an inner "and" or "or" is bracketed.
@@ -482,12 +500,7 @@ impl Context<'_> {
         };
         match &w.end {
             ir::WindowEnd::Length { length } => {
-                // A window is said in months, as contracts write it ("within 12 months").
-                let mut q = match length.unit.as_str() {
-                    "month" if length.value == rust_decimal::Decimal::ONE => "1 month".to_string(),
-                    "month" => format!("{} months", words::number(length.value)),
-                    _ => words::quantity(length.value, &length.unit, self.currency),
-                };
+                let mut q = words::span_of_time(length.value, &length.unit, self.currency);
                 if let Some(rest) = q.strip_prefix("1 ") {
                     q = rest.to_string();
                 }

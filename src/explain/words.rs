@@ -188,6 +188,21 @@ pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     }
 }
 
+/// A length of time as a contract states a deadline or a window: a whole number of weeks
+/// in weeks ("8 weeks"), months as months ("12 months", never "1 year"), else as
+/// [`quantity`].
+pub fn span_of_time(value: Decimal, unit: &str, currency: &str) -> String {
+    let seven = Decimal::from(7);
+    match unit {
+        "day" if value > Decimal::ZERO && (value % seven).is_zero() => {
+            let weeks = value / seven;
+            format!("{} {}", number(weeks), if weeks == Decimal::ONE { "week" } else { "weeks" })
+        }
+        "month" => format!("{} {}", number(value), if value == Decimal::ONE { "month" } else { "months" }),
+        _ => quantity(value, unit, currency),
+    }
+}
+
 /// A canonical unit (`hour/week`) in words ("hours per week").
 pub fn unit_words(unit: &str, singular: bool) -> String {
     let mut parts = unit.split('/');
@@ -267,6 +282,9 @@ mod tests {
         assert_eq!(quantity(dec("182"), "day", "GBP"), "182 days (26 weeks)");
         assert_eq!(quantity(dec("1"), "day", "GBP"), "1 day");
         assert_eq!(quantity(dec("15"), "working_day", "GBP"), "15 working days");
+        assert_eq!(span_of_time(dec("56"), "day", "GBP"), "8 weeks");
+        assert_eq!(span_of_time(dec("12"), "month", "GBP"), "12 months");
+        assert_eq!(span_of_time(dec("10"), "day", "GBP"), "10 days");
     }
 
     #[test]

@@ -34,7 +34,7 @@ with every default stated. It was written from the compiled contract (IR version
     terms(&cx, c, &mut doc);
     participants(&cx, c, &mut doc);
     evidence(&cx, c, &mut doc);
-    definitions(&cx, &c.definitions, &mut doc);
+    definitions(&cx, &c.definitions, false, &mut doc);
     if !c.outcomes.is_empty() {
         doc.heading(1, "Outcomes");
         for o in &c.outcomes {
@@ -301,21 +301,35 @@ fn is_timing_field(timing: &ir::Timing, name: &str) -> bool {
     }
 }
 
-/// Definitions and enums: the named terms outcomes use.
-pub fn definitions(cx: &Context, definitions: &[ir::Definition], doc: &mut Document) {
-    let bands: Vec<&ir::Enum> = cx.enums.iter().filter(|e| e.bands.is_some()).collect();
-    if definitions.is_empty() && bands.is_empty() {
+/// Definitions, bands and (when `every_enum`, for a module, whose enums no field shows)
+/// enums: the named terms outcomes use.
+pub fn definitions(cx: &Context, definitions: &[ir::Definition], every_enum: bool, doc: &mut Document) {
+    let enums: Vec<&ir::Enum> = cx.enums.iter().filter(|e| every_enum || e.bands.is_some()).collect();
+    if definitions.is_empty() && enums.is_empty() {
         return;
     }
     doc.heading(1, "Definitions");
     let mut items = Vec::new();
-    for e in bands {
-        items.push(band_item(cx, e));
+    for e in enums {
+        items.push(if e.bands.is_some() { band_item(cx, e) } else { enum_item(cx, e) });
     }
     for d in definitions {
         items.push(definition(cx, d));
     }
     doc.list(items);
+}
+
+fn enum_item(cx: &Context, e: &ir::Enum) -> Item {
+    let mut text = format!(
+        "“{}” is {}.",
+        words::humanise(&e.name),
+        type_words(cx, &Type::Enum { name: e.name.clone() })
+    );
+    for d in &e.docs {
+        text.push(' ');
+        text.push_str(d);
+    }
+    Item::new(text)
 }
 
 fn band_item(cx: &Context, e: &ir::Enum) -> Item {

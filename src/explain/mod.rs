@@ -86,16 +86,25 @@ pub fn module(module: &Module) -> Document {
         achievable_end: None,
     };
     let mut doc = Document::new(format!("Module {}", module.name));
-    doc.paragraph(
+    let mut intro =
         "This file is a module: it has no contract of its own, only definitions that contracts can use. \
-This is what the payable compiler understood of each. Dates move by calendar arithmetic: adding months or years keeps \
-the day of the month, and a day the target month does not have becomes its last day (31 January plus 1 month is 28 or \
-29 February).",
-    );
+This is what the payable compiler understood of each."
+            .to_string();
+    let moves_dates = module
+        .definitions
+        .iter()
+        .any(|d| serde_json::to_string(&d.body).is_ok_and(|json| json.contains("\"op\":\"shift_date\"")));
+    if moves_dates {
+        intro.push_str(
+            " Dates move by calendar arithmetic: adding months or years keeps the day of the month, and a day the target \
+month does not have becomes its last day (31 January plus 1 month is 28 or 29 February).",
+        );
+    }
+    doc.paragraph(intro);
     if module.definitions.is_empty() && module.enums.is_empty() {
         doc.paragraph("It defines nothing.");
     }
-    contract::definitions(&cx, &module.definitions, &mut doc);
+    contract::definitions(&cx, &module.definitions, true, &mut doc);
     doc
 }
 

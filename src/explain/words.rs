@@ -156,8 +156,9 @@ pub fn currency_name(currency: &str) -> String {
 /// A quantity in its canonical unit, in words: "16 hours per week", "182 days (26 weeks)",
 /// "16 years" (a whole number of years is said as years: the IR keeps them as months).
 pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
-    if unit == currency {
-        return money(value, currency);
+    // A module has no currency of its own; an ISO 4217 code is money all the same.
+    if unit == currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase())) {
+        return money(value, unit);
     }
     let n = number(value);
     let one = value == Decimal::ONE;
@@ -271,6 +272,7 @@ mod tests {
         assert_eq!(money(dec("999.999"), "GBP"), "£1,000.00");
         assert_eq!(money(dec("12.3"), "CHF"), "12.30 CHF");
         assert_eq!(money(dec("-5"), "GBP"), "minus £5.00");
+        assert_eq!(quantity(dec("768"), "GBP", ""), "£768.00");
     }
 
     #[test]

@@ -40,10 +40,18 @@ pub fn condition(cx: &Context, subject: &str, c: &Condition) -> Item {
                 counting_rule(cx, subject, filter, *period, counting),
             ];
             notes.extend(excluded(excluding));
+            let achieved_on = match period {
+                PeriodKind::Day => {
+                    "It is achieved on the day that completes the count, once that day has ended.".to_string()
+                }
+                _ => format!(
+                    "It is achieved on the last day of the {p} that completes the count: a {p} is known to count only once it has ended.",
+                    p = period_name(*period, 1)
+                ),
+            };
             notes.push(format!(
-                "It is achieved on the last day of the {p} that completes the count: a {p} is known to count only once it has ended. \
-If the count can no longer be reached within the {of} {ps}, or before the achievable period ends, it is not achieved, at once rather than left pending.",
-                p = period_name(*period, 1),
+                "{achieved_on} If the count can no longer be reached within the {of} {ps}, or before the achievable period ends, \
+it is not achieved, at once rather than left pending.",
                 ps = period_name(*period, *of),
             ));
             notes.extend(open_spell(cx, subject, &filter.event));
@@ -128,7 +136,11 @@ If the count can no longer be reached within the {of} {ps}, or before the achiev
                     format!("the number of {}", record_plural(cx, filter))
                 }
                 (_, Some(f)) => {
-                    format!("the running total of {} over {}", words::humanise(f), record_plural(cx, filter))
+                    format!(
+                        "the running total of the {} in {}",
+                        words::humanise(f),
+                        record_plural(cx, filter)
+                    )
                 }
             };
             let text = format!("{what}, {}, reaches {}", cx.window(window), cx.value(threshold));
@@ -300,6 +312,9 @@ fn counting_rule(
     } else {
         format!("there is {}", record(cx, filter, true))
     };
+    if period == PeriodKind::Day {
+        return format!("A day counts if {what}{} that day.", pause(filter));
+    }
     let mut text = format!("A {p} counts if {what}{} {days}.", pause(filter));
     if counting.defaulted {
         text.push_str(&format!(" This is the default rule: the contract does not say how a {p} counts."));

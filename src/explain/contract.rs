@@ -18,6 +18,7 @@ pub fn context(c: &Contract) -> Context<'_> {
         outcomes: &c.outcomes,
         params: &[],
         achievable_end: Some(&c.achievable.to),
+        noun: &c.participant.noun,
     }
 }
 
@@ -94,17 +95,14 @@ fn terms(cx: &Context, c: &Contract, doc: &mut Document) {
 }
 
 fn rounding(c: &Contract) -> String {
-    let mode = match c.rounding.mode {
-        ir::RoundingMode::HalfUp => "to the nearest",
-        ir::RoundingMode::HalfEven => "to the nearest (halves to the even multiple)",
-        ir::RoundingMode::Down => "down to a multiple",
-        ir::RoundingMode::Up => "up to a multiple",
+    let increment = words::money(c.rounding.increment, &c.currency);
+    let how = match c.rounding.mode {
+        ir::RoundingMode::HalfUp => format!("to the nearest {increment} (halves up)"),
+        ir::RoundingMode::HalfEven => format!("to the nearest {increment} (halves to the even multiple)"),
+        ir::RoundingMode::Down => format!("down to a multiple of {increment}"),
+        ir::RoundingMode::Up => format!("up to a multiple of {increment}"),
     };
-    let half = if c.rounding.mode == ir::RoundingMode::HalfUp { " (halves up)" } else { "" };
-    let mut text = format!(
-        "Each payment is rounded {mode} {}{half}, after prices are applied and before caps.",
-        words::money(c.rounding.increment, &c.currency)
-    );
+    let mut text = format!("Each payment is rounded {how}, after prices are applied and before caps.");
     if c.rounding.defaulted {
         text.push_str(" This is the default: the contract does not say how to round.");
     }
@@ -119,7 +117,7 @@ fn caps_order(c: &Contract) -> String {
             match k {
                 CapKind::OutcomePayments => "each outcome's limit on the number of payments",
                 CapKind::OutcomeAmount => "each outcome's limit on the amount paid",
-                CapKind::Participant => "the limit per participant",
+                CapKind::Participant => return format!("the limit per {}", c.participant.noun),
                 CapKind::Contract => "the contract's total",
             }
             .to_string()
@@ -150,15 +148,21 @@ fn title_case(text: &str) -> String {
         .join(" ")
 }
 
+/// "participants", "families", "schools".
+fn plural_noun(noun: &str) -> String {
+    words::unit_words(noun, false)
+}
+
 fn exclusion(cx: &Context, e: &ir::Exclusion) -> String {
+    let noun = cx.noun;
     let names: Vec<String> = e.outcomes.iter().map(|o| cx.outcome_title(o)).collect();
     match e.rule {
         ir::ExclusionRule::FirstAchieved => format!(
-            "Only one of {} is paid for a participant: whichever is achieved first (on the same day, the higher amount, then the one declared first); the others are then not achieved.",
+            "Only one of {} is paid for a {noun}: whichever is achieved first (on the same day, the higher amount, then the one declared first); the others are then not achieved.",
             words::join(&names, "and")
         ),
         ir::ExclusionRule::Highest => format!(
-            "Of {}, all may be achieved, but only the one with the highest amount is paid for a participant.",
+            "Of {}, all may be achieved, but only the one with the highest amount is paid for a {noun}.",
             words::join(&names, "and")
         ),
     }
@@ -500,8 +504,9 @@ fn payment(cx: &Context, c: &Contract, p: &Payment, doc: &mut Document) {
             )
         }
         Payment::PerPoint { rate, above, .. } => format!(
-            "It pays {} for each point above {}.",
+            "It pays {} for each {} above {}.",
             words::quantity(rate.value, &rate.unit, &c.currency),
+            if matches!(above, Expr::Percent { .. }) { "percentage point" } else { "point" },
             cx.value(above)
         ),
     });
@@ -511,14 +516,16 @@ fn outcome_caps(c: &Contract, caps: &ir::OutcomeCaps) -> Vec<Item> {
     let mut items = Vec::new();
     if let Some(n) = caps.payments {
         items.push(Item::new(format!(
-            "At most {} of it are made, across all participants.",
-            words::counted(u64::from(n), "payment", "payments")
+            "At most {} of it are made, across all {}.",
+            words::counted(u64::from(n), "payment", "payments"),
+            plural_noun(&c.participant.noun)
         )));
     }
     if let Some(amount) = caps.amount {
         items.push(Item::new(format!(
-            "At most {} is paid for it, across all participants.",
-            words::money(amount, &c.currency)
+            "At most {} is paid for it, across all {}.",
+            words::money(amount, &c.currency),
+            plural_noun(&c.participant.noun)
         )));
     }
     items

@@ -84,6 +84,7 @@ pub fn module(module: &Module) -> Document {
         outcomes: &[],
         params: &[],
         achievable_end: None,
+        noun: "participant",
     };
     let mut doc = Document::new(format!("Module {}", module.name));
     let mut intro =

@@ -17,6 +17,8 @@ pub struct Context<'a> {
     pub params: &'a [ir::Param],
     /// The last day of the achievable period, when there is a contract.
     pub achievable_end: Option<&'a str>,
+    /// What one participant is: "participant", "family", ...
+    pub noun: &'a str,
 }
 
 impl Context<'_> {

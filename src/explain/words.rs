@@ -157,8 +157,14 @@ pub fn currency_name(currency: &str) -> String {
 /// "16 years" (a whole number of years is said as years: the IR keeps them as months).
 pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     // A module has no currency of its own; an ISO 4217 code is money all the same.
-    if unit == currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase())) {
+    let is_money = |u: &str| u == currency || (u.len() == 3 && u.chars().all(|c| c.is_ascii_uppercase()));
+    if is_money(unit) {
         return money(value, unit);
+    }
+    // A rate of money: "£40.00 per tonne".
+    if let Some((top, per)) = unit.split_once('/').filter(|(top, _)| is_money(top)) {
+        let per: Vec<String> = per.split('/').map(humanise).collect();
+        return format!("{} per {}", money(value, top), per.join(" per "));
     }
     let n = number(value);
     let one = value == Decimal::ONE;
@@ -273,6 +279,7 @@ mod tests {
         assert_eq!(money(dec("12.3"), "CHF"), "12.30 CHF");
         assert_eq!(money(dec("-5"), "GBP"), "minus £5.00");
         assert_eq!(quantity(dec("768"), "GBP", ""), "£768.00");
+        assert_eq!(quantity(dec("40"), "GBP/tonne", "GBP"), "£40.00 per tonne");
     }
 
     #[test]

@@ -53,6 +53,24 @@ fn every_example_and_stdlib_module_is_explained() {
     });
 }
 
+/// Every contract of the corpus explains, and the English names things in words: no
+/// `snake_case` or braces outside the `quoted` declared names.
+#[test]
+fn every_contract_of_the_corpus_reads_as_words() {
+    insta::glob!("..", "{examples,tests/cases/ok,tests/cases/eval}/*.pay", |path| {
+        let text = explained(path, Format::Text);
+        let words: String = text.split('`').step_by(2).collect();
+        for (i, line) in words.lines().enumerate() {
+            assert!(
+                !line.contains(['_', '{', '}']),
+                "{}: line {} of its explanation is not in words: {line}",
+                relative(path),
+                i + 1
+            );
+        }
+    });
+}
+
 #[test]
 fn the_design_example_in_markdown_and_html() {
     let path = root().join("examples/youth_employment.pay");

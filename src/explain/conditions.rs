@@ -9,6 +9,27 @@ use crate::ir::{self, Condition, CountingRule, EventFilter, PeriodKind};
 
 /// A condition: its clause, with the rules that go with it as children.
 pub fn condition(cx: &Context, subject: &str, c: &Condition) -> Item {
+    let mut item = clause(cx, subject, c);
+    let anchor = match c {
+        Condition::Periods { window_start, .. } => Some(&window_start.date),
+        Condition::Consecutive { window, .. }
+        | Condition::Cumulative { window, .. }
+        | Condition::Occurrence { window, .. }
+        | Condition::Absence { window, .. }
+        | Condition::Reaches { window, .. }
+        | Condition::Change { window, .. } => Some(&window.start.date),
+        Condition::All { .. } | Condition::Any { .. } | Condition::Holds { .. } => None,
+    };
+    if anchor.is_some_and(|a| cx.moves_by_months(a)) {
+        item.children.insert(0, Item::new(CALENDAR_ARITHMETIC));
+    }
+    item
+}
+
+const CALENDAR_ARITHMETIC: &str = "Months and years are added as calendar months and years: the day of the month is kept, \
+and a day the month does not have becomes its last day (29 February plus one year is 28 February; 31 January plus one month is the last day of February).";
+
+fn clause(cx: &Context, subject: &str, c: &Condition) -> Item {
     match c {
         Condition::All { conditions, .. } => Item {
             text: "all of the following hold (it is achieved on the latest of their dates):".to_string(),

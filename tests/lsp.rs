@@ -178,7 +178,11 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
     );
     let text = hover["contents"]["value"].as_str().unwrap();
     assert!(text.contains("outcome sustained_employment"), "{text}");
-    assert!(text.contains("Sustained employment"), "{text}");
+    assert!(
+        text.contains("at least 13 of the 26 calendar months following their sixteenth birthday"),
+        "{text}"
+    );
+    assert!(text.contains("£2,400.00 if “complex”"), "{text}");
 
     // Go to definition: from a use of `sixteenth_birthday` to its `let`.
     let definition = client

@@ -208,17 +208,7 @@ pub(super) fn hover(document: &Document, analysed: &Analysed, offset: usize) -> 
 
 /// An outcome in plain English, as `payable explain` words it.
 fn outcome_meaning(contract: &ir::Contract, outcome: &str) -> Option<String> {
-    placeholder_outcome_text(contract, outcome)
-}
-
-/// Until `explain::outcome_text` lands: the outcome's title and what it needs.
-fn placeholder_outcome_text(contract: &ir::Contract, outcome: &str) -> Option<String> {
-    let o = contract.outcomes.iter().find(|o| o.name == outcome)?;
-    let mut text = format!("**{}**", o.title);
-    if !o.requires.is_empty() {
-        text.push_str(&format!(", once {} is achieved", o.requires.join(" and ")));
-    }
-    Some(text)
+    crate::explain::outcome_text(contract, outcome)
 }
 
 fn field_of<'c>(contract: &'c ir::Contract, owner: &str, name: &str) -> Option<&'c ir::Field> {

@@ -77,10 +77,26 @@ pub struct Analysis {
     pub definitions: Vec<ir::Definition>,
     pub ir: Option<ir::Contract>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What [`Analysis::finish`] still has to do with: the checked contract, to lower.
+    unlowered: Option<check::Checked>,
 }
 
 /// The pipeline behind [`compile_with_tests`], keeping the program it loaded.
 pub fn analyse(
+    name: &str,
+    text: &str,
+    tests: &[(String, String)],
+    loader: &dyn resolve::FileLoader,
+) -> Analysis {
+    let mut analysis = analyse_errors(name, text, tests, loader);
+    analysis.finish();
+    analysis
+}
+
+/// The stages that find errors (parse, resolve, check), without lowering and linting: every
+/// error, sorted, but no warnings and no IR until [`Analysis::finish`]. For a language
+/// server, which shows errors as the user types and warnings when they pause.
+pub fn analyse_errors(
     name: &str,
     text: &str,
     tests: &[(String, String)],
@@ -96,25 +112,39 @@ pub fn analyse(
     diagnostics.extend(errors);
     diagnostics.extend(lint::check_allows(&program));
     let definitions = checked.definitions.clone();
-    let has_errors = diagnostics.iter().any(|d| d.is_error());
-    let sources: Vec<String> = program.sources.files().map(|(_, f)| f.name.clone()).collect();
-    let mut ir = if has_errors { None } else { lower::lower(checked, sources) };
-    // Lints need the whole contract; their warnings never withhold the IR.
-    if let Some(contract) = &mut ir {
-        diagnostics.extend(lint::lint(&program, contract));
-    }
     diagnostic::sort(&mut diagnostics);
-    if let Some(contract) = &ir {
-        for problem in lower::verify(contract) {
-            let file = program.modules[0].file;
-            diagnostics.push(Diagnostic::bug(
-                format!("the IR failed verification: {problem}"),
-                source::Span::new(file, 0, 0),
-            ));
-        }
+    Analysis { program, definitions, ir: None, diagnostics, unlowered: Some(checked) }
+}
+
+impl Analysis {
+    /// Whether [`Analysis::finish`] has run: the IR, if any, and the warnings are there.
+    pub fn is_finished(&self) -> bool {
+        self.unlowered.is_none()
     }
-    let ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };
-    Analysis { program, definitions, ir, diagnostics }
+
+    /// Lowers, lints and verifies what [`analyse_errors`] checked.
+    pub fn finish(&mut self) {
+        let Some(checked) = self.unlowered.take() else { return };
+        let (program, diagnostics) = (&self.program, &mut self.diagnostics);
+        let has_errors = diagnostics.iter().any(|d| d.is_error());
+        let sources: Vec<String> = program.sources.files().map(|(_, f)| f.name.clone()).collect();
+        let mut ir = if has_errors { None } else { lower::lower(checked, sources) };
+        // Lints need the whole contract; their warnings never withhold the IR.
+        if let Some(contract) = &mut ir {
+            diagnostics.extend(lint::lint(program, contract));
+        }
+        diagnostic::sort(diagnostics);
+        if let Some(contract) = &ir {
+            for problem in lower::verify(contract) {
+                let file = program.modules[0].file;
+                diagnostics.push(Diagnostic::bug(
+                    format!("the IR failed verification: {problem}"),
+                    source::Span::new(file, 0, 0),
+                ));
+            }
+        }
+        self.ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };
+    }
 }
 
 /// The result of checking a module (a file of definitions, with no contract): its checked

@@ -81,11 +81,16 @@ impl Client {
         self.messages.recv_timeout(Duration::from_secs(60)).expect("the server answers within a minute")
     }
 
-    /// The next diagnostics published for `uri`.
-    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+    /// The next diagnostics published for this version of `uri`: errors at once, then errors
+    /// and warnings once the editor pauses.
+    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         loop {
             let message = self.receive();
-            if message["method"] == "textDocument/publishDiagnostics" && message["params"]["uri"] == uri {
+            let params = &message["params"];
+            if message["method"] == "textDocument/publishDiagnostics"
+                && params["uri"] == uri
+                && params["version"] == version
+            {
                 return message["params"]["diagnostics"].as_array().unwrap().clone();
             }
         }
@@ -146,7 +151,7 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": uri, "languageId": "payable", "version": 1, "text": broken } }),
     );
-    let diagnostics = client.diagnostics(&uri);
+    let diagnostics = client.diagnostics(&uri, 1);
     let errors: Vec<&Value> = diagnostics.iter().filter(|d| d["severity"] == 1).collect();
     assert_eq!(errors.len(), 1, "{diagnostics:#?}");
     let error = errors[0];
@@ -168,7 +173,7 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
             "contentChanges": [{ "range": { "start": at, "end": at }, "text": ", complex: 2_400 GBP" }],
         }),
     );
-    let diagnostics = client.diagnostics(&uri);
+    let diagnostics = client.diagnostics(&uri, 2);
     assert!(diagnostics.iter().all(|d| d["severity"] != 1), "{diagnostics:#?}");
 
     // Hover on an outcome, where a test names it: its meaning in English.
@@ -204,7 +209,7 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
         "textDocument/didChange",
         json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": messy }] }),
     );
-    client.diagnostics(&uri);
+    client.diagnostics(&uri, 3);
     let edits = client.request(
         "textDocument/formatting",
         json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }),

@@ -25,6 +25,7 @@ use position::LineIndex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 /// Runs the server on standard input and output until the client says `exit`.
 pub fn run_stdio() -> Result<(), String> {
@@ -45,8 +46,17 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
     loop {
         let message = match pending.pop() {
             Some(m) => m,
-            None => match connection.receiver.recv() {
+            None if server.unfinished().is_empty() => match connection.receiver.recv() {
                 Ok(m) => m,
+                Err(_) => return Ok(()),
+            },
+            // Errors are published as the user types; warnings once they pause.
+            None => match connection.receiver.recv_timeout(QUIET) {
+                Ok(m) => m,
+                Err(e) if e.is_timeout() => {
+                    server.finish_all(connection);
+                    continue;
+                }
                 Err(_) => return Ok(()),
             },
         };
@@ -54,6 +64,10 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
             Message::Request(request) => {
                 if connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
                     return Ok(());
+                }
+                // A hover explains outcomes from the IR, which only a finished analysis has.
+                if request.method == req::HoverRequest::METHOD {
+                    server.finish_all(connection);
                 }
                 let response = server.request(request);
                 send(connection, response.into());
@@ -85,6 +99,9 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         }
     }
 }
+
+/// How long the user must pause before warnings (lints) are worked out and published.
+const QUIET: Duration = Duration::from_millis(300);
 
 fn send(connection: &Connection, message: Message) {
     // The client has gone: the receive loop ends on its own.
@@ -121,6 +138,8 @@ pub(crate) struct Document {
     /// The name the compiler knows it by: its path for a `file:` URI.
     pub(crate) name: String,
     pub(crate) text: String,
+    /// The editor's version of the text, echoed with its diagnostics.
+    pub(crate) version: i32,
     pub(crate) lines: LineIndex,
     pub(crate) analysis: Option<Analysed>,
 }
@@ -161,8 +180,14 @@ impl Server {
                 let uri = params.text_document.uri;
                 let key = uri.as_str().to_string();
                 let text = params.text_document.text;
-                let document =
-                    Document { name: name_of(&uri), lines: LineIndex::new(&text), text, uri, analysis: None };
+                let document = Document {
+                    name: name_of(&uri),
+                    lines: LineIndex::new(&text),
+                    text,
+                    version: params.text_document.version,
+                    uri,
+                    analysis: None,
+                };
                 self.documents.insert(key.clone(), document);
                 vec![key]
             }
@@ -173,6 +198,7 @@ impl Server {
                 };
                 let key = params.text_document.uri.as_str().to_string();
                 let Some(document) = self.documents.get_mut(&key) else { return Vec::new() };
+                document.version = params.text_document.version;
                 for change in params.content_changes {
                     match change.range {
                         Some(range) => {
@@ -197,17 +223,36 @@ impl Server {
         }
     }
 
-    /// Compiles a document again and returns its diagnostics to publish.
+    /// Checks a document again (errors only) and returns its diagnostics to publish.
     fn analyse(&mut self, key: &str) -> Option<Notification> {
         let document = self.documents.get(key)?;
         let loader = Overlay { documents: &self.documents };
-        let analysis = crate::analyse(&document.name, &document.text, &[], &loader);
+        let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader);
         let index = Index::new(&analysis.program);
-        let diagnostics = features::diagnostics(document, &analysis);
-        let params = PublishDiagnosticsParams { uri: document.uri.clone(), diagnostics, version: None };
         let document = self.documents.get_mut(key)?;
         document.analysis = Some(Analysed { analysis, index });
-        Some(Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params))
+        Some(publish(document))
+    }
+
+    /// The documents whose warnings are not worked out yet.
+    fn unfinished(&self) -> Vec<String> {
+        self.documents
+            .iter()
+            .filter(|(_, d)| d.analysis.as_ref().is_some_and(|a| !a.analysis.is_finished()))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Lowers and lints every document checked since the last pause, and publishes their
+    /// diagnostics again, warnings included.
+    fn finish_all(&mut self, connection: &Connection) {
+        for key in self.unfinished() {
+            let Some(document) = self.documents.get_mut(&key) else { continue };
+            if let Some(analysed) = &mut document.analysis {
+                analysed.analysis.finish();
+            }
+            send(connection, publish(document).into());
+        }
     }
 
     fn request(&mut self, request: Request) -> Response {
@@ -280,6 +325,16 @@ impl Server {
         let analysed = document.analysis.as_ref()?;
         Some((document, analysed, document.lines.offset(&document.text, position)))
     }
+}
+
+fn publish(document: &Document) -> Notification {
+    let diagnostics = match &document.analysis {
+        Some(a) => features::diagnostics(document, &a.analysis),
+        None => Vec::new(),
+    };
+    let params =
+        PublishDiagnosticsParams { uri: document.uri.clone(), diagnostics, version: Some(document.version) };
+    Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params)
 }
 
 /// The compiler's name for a document: the path of a `file:` URI, else the URI itself.

@@ -34,7 +34,6 @@ impl LineIndex {
         let Some(&start) = self.line_starts.get(position.line as usize) else { return text.len() };
         let line = &text[start..];
         let line = &line[..line.find('\n').unwrap_or(line.len())];
-        let line = line.strip_suffix('\r').unwrap_or(line);
         let mut units = 0;
         for (i, c) in line.char_indices() {
             if units >= position.character as usize {
@@ -42,7 +41,10 @@ impl LineIndex {
             }
             units += c.len_utf16();
         }
-        start + line.len()
+        if units == position.character as usize {
+            return start + line.len();
+        }
+        start + line.strip_suffix('\r').unwrap_or(line).len()
     }
 
     pub fn range(&self, text: &str, start: usize, end: usize) -> Range {
@@ -64,8 +66,8 @@ mod tests {
         let text = "let a = 1\n// é𝄞 x\nlet b = 2";
         let index = LineIndex::new(text);
         let x = text.find('x').unwrap();
-        assert_eq!(index.position(text, x), at(1, 6));
-        assert_eq!(index.offset(text, at(1, 6)), x);
+        assert_eq!(index.position(text, x), at(1, 7));
+        assert_eq!(index.offset(text, at(1, 7)), x);
         let b = text.find('b').unwrap();
         assert_eq!(index.position(text, b), at(2, 4));
         assert_eq!(index.offset(text, at(2, 4)), b);

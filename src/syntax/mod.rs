@@ -19,14 +19,26 @@ struct PayableParser;
 
 /// Parses one file. Always returns a module (possibly partial) and the syntax errors found.
 pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
-    pest::set_error_detail(true);
-    match PayableParser::parse(Rule::file, text) {
+    match parse_file(text, false) {
         Ok(mut pairs) => {
             let file_pair = pairs.next().expect("the file rule always produces one pair");
             convert::module(file, file_pair, 0)
         }
         Err(_) => parse_item_by_item(file, text),
     }
+}
+
+/// Parses a whole file, recording what was tried at each position (`detail`) or not.
+/// pest keeps that choice in a global flag, read when a parse starts: the lock makes each
+/// parse see its own choice when several threads parse at once.
+fn parse_file(
+    text: &str,
+    detail: bool,
+) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(detail);
+    PayableParser::parse(Rule::file, text)
 }
 
 /// Recovery: cut the file at the start of each top-level item (a keyword at the start of a
@@ -38,14 +50,17 @@ fn parse_item_by_item(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(text.len());
         let piece = &text[start..end];
-        match PayableParser::parse(Rule::file, piece) {
+        match parse_file(piece, false) {
             Ok(mut pairs) => {
                 let pair = pairs.next().expect("the file rule always produces one pair");
                 let (part, errors) = convert::module(file, pair, start);
                 module.items.extend(part.items);
                 diagnostics.extend(errors);
             }
-            Err(error) => {
+            Err(quick) => {
+                // The words of the message come from what pest tried, which it records only
+                // when asked: worth its cost (half the parse) only for the piece that failed.
+                let error = parse_file(piece, true).err().unwrap_or(quick);
                 diagnostics.push(syntax_error(file, text, start, &error));
                 module.broken.push(broken_item(piece));
             }

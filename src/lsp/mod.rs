@@ -418,6 +418,78 @@ fn stdlib_file(module: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A server holding one document, opened and checked, as after `didOpen`.
+    fn open(text: &str) -> (Server, String) {
+        let mut server = Server { documents: BTreeMap::new() };
+        let uri = "file:///contracts/broken.pay";
+        let params = json_params(uri, text);
+        server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
+        server.analyse(uri).expect("diagnostics to publish");
+        (server, uri.to_string())
+    }
+
+    fn json_params(uri: &str, text: &str) -> serde_json::Value {
+        serde_json::json!({ "textDocument": { "uri": uri, "languageId": "payable", "version": 1, "text": text } })
+    }
+
+    /// An outcome that does not parse, between items that do.
+    const BROKEN: &str = "contract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-04-01 to 2026-03-31\n  claims close 2026-06-30\n}\n\nparticipant {\n  born: date\n}\n\n/// A spell of work.\nevent employment {\n  from: date\n  to: date?\n  hours: hours per week\n}\n\noutcome job {\n  achieved when employment.hours >\n  pays 100 GBP\n}\n\nlet adult = participant.born + 18 years\n";
+
+    #[test]
+    fn a_file_that_does_not_parse_still_gets_diagnostics_hover_definition_and_completion() {
+        let (server, uri) = open(BROKEN);
+        let document = &server.documents[&uri];
+        let analysed = document.analysis.as_ref().unwrap();
+        let codes: Vec<&str> = analysed.analysis.diagnostics.iter().map(|d| d.code.id).collect();
+        assert_eq!(codes, ["E0001"], "one syntax error for the broken outcome, nothing else");
+
+        // Hover and definition in the items that parsed, after the broken one.
+        let born = BROKEN.rfind("born").unwrap();
+        let hover = features::hover(document, analysed, born + 1).expect("a hover on `born`");
+        let HoverContents::Markup(markup) = hover.contents else { panic!("markdown hover") };
+        assert!(markup.value.contains("participant.born: date"), "{}", markup.value);
+        let definition = features::definition(document, analysed, born).unwrap();
+        assert_eq!(definition.range.start, Position { line: 7, character: 2 });
+
+        // Inside the broken outcome: `employment.` still completes with the event's fields.
+        let dot = BROKEN.find("employment.hours >").unwrap() + "employment.".len();
+        let labels: Vec<String> = features::completion(document, dot).into_iter().map(|c| c.label).collect();
+        assert_eq!(labels, ["from", "to", "hours"]);
+        let hover = features::hover(document, analysed, BROKEN.find("employment.hours").unwrap()).unwrap();
+        let HoverContents::Markup(markup) = hover.contents else { panic!("markdown hover") };
+        assert!(markup.value.contains("A spell of work."), "the event's doc comment: {}", markup.value);
+
+        // At the start of a line, keywords and the names in scope.
+        let labels: Vec<String> = features::completion(document, BROKEN.find("let adult").unwrap())
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        for expected in ["outcome", "within", "employment", "adult"] {
+            assert!(labels.iter().any(|l| l == expected), "{expected} in {labels:?}");
+        }
+    }
+
+    #[test]
+    fn references_cross_into_the_standard_library() {
+        let text = "use std.calendar\n\ncontract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-04-01 to 2026-03-31\n  claims close 2026-06-30\n}\n\nparticipant {\n  born: date\n}\n\nlet start = calendar.financial_year_start(participant.born)\n";
+        let (server, uri) = open(text);
+        let document = &server.documents[&uri];
+        let analysed = document.analysis.as_ref().unwrap();
+        let at = text.find("financial_year_start").unwrap();
+        let Some(definition) = features::definition(document, analysed, at) else {
+            panic!(
+                "a definition for calendar.financial_year_start; diagnostics: {:?}",
+                analysed.analysis.diagnostics
+            )
+        };
+        assert!(definition.uri.as_str().ends_with("/calendar.pay"), "{}", definition.uri.as_str());
+        let path = name_of(&definition.uri);
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(written, crate::stdlib::source("calendar").unwrap(), "the file is the embedded module");
+        let references = features::references(document, analysed, at, true);
+        assert!(references.len() >= 2, "declaration and use: {references:?}");
+    }
+
     #[test]
     fn file_uris_round_trip_through_names() {
         let uri = file_uri(Path::new("/tmp/a contract/é.pay")).unwrap();

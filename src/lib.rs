@@ -88,7 +88,7 @@ pub fn analyse(
     tests: &[(String, String)],
     loader: &dyn resolve::FileLoader,
 ) -> Analysis {
-    let mut analysis = analyse_errors(name, text, tests, loader);
+    let mut analysis = analyse_errors(name, text, tests, loader, None);
     analysis.finish();
     analysis
 }
@@ -101,8 +101,9 @@ pub fn analyse_errors(
     text: &str,
     tests: &[(String, String)],
     loader: &dyn resolve::FileLoader,
+    cache: Option<&mut syntax::ParseCache>,
 ) -> Analysis {
-    let (mut program, mut diagnostics) = resolve::load(name, text, loader);
+    let (mut program, mut diagnostics) = resolve::load_cached(name, text, loader, cache);
     for (test_name, test_text) in tests {
         diagnostics.extend(resolve::add_test_file(&mut program, test_name, test_text));
     }

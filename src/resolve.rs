@@ -60,9 +60,23 @@ pub struct Program {
 /// Parses `text` (named `name`, for messages and relative `use` paths) and every module it
 /// uses. Always returns a program, possibly partial, with every diagnostic found.
 pub fn load(name: &str, text: &str, loader: &dyn FileLoader) -> (Program, Vec<Diagnostic>) {
+    load_cached(name, text, loader, None)
+}
+
+/// [`load`], reusing the parses of the root file's unchanged items from an earlier version
+/// of it (the language server's keystrokes).
+pub fn load_cached(
+    name: &str,
+    text: &str,
+    loader: &dyn FileLoader,
+    cache: Option<&mut syntax::ParseCache>,
+) -> (Program, Vec<Diagnostic>) {
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
-    let (ast, mut diagnostics) = syntax::parse(file, text);
+    let (ast, mut diagnostics) = match cache {
+        Some(cache) => syntax::parse_cached(file, text, cache),
+        None => syntax::parse(file, text),
+    };
     let mut program = Program {
         sources,
         modules: vec![Module { file, ast, prefix: String::new(), imports: BTreeMap::new() }],

@@ -142,6 +142,8 @@ pub(crate) struct Document {
     pub(crate) version: i32,
     pub(crate) lines: LineIndex,
     pub(crate) analysis: Option<Analysed>,
+    /// The parses of its items, reused for the items a change leaves alone.
+    parses: crate::syntax::ParseCache,
 }
 
 pub(crate) struct Analysed {
@@ -187,6 +189,7 @@ impl Server {
                     version: params.text_document.version,
                     uri,
                     analysis: None,
+                    parses: Default::default(),
                 };
                 self.documents.insert(key.clone(), document);
                 vec![key]
@@ -225,12 +228,14 @@ impl Server {
 
     /// Checks a document again (errors only) and returns its diagnostics to publish.
     fn analyse(&mut self, key: &str) -> Option<Notification> {
+        let mut parses = std::mem::take(&mut self.documents.get_mut(key)?.parses);
         let document = self.documents.get(key)?;
         let loader = Overlay { documents: &self.documents };
-        let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader);
+        let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses));
         let index = Index::new(&analysis.program);
         let document = self.documents.get_mut(key)?;
         document.analysis = Some(Analysed { analysis, index });
+        document.parses = parses;
         Some(publish(document))
     }
 

@@ -12,6 +12,7 @@ mod expected;
 use crate::diagnostic::{Diagnostic, E_SYNTAX};
 use crate::source::{FileId, Span};
 use pest::Parser;
+use std::collections::BTreeMap;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/payable.pest"]
@@ -26,6 +27,75 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         }
         Err(_) => parse_item_by_item(file, text),
     }
+}
+
+/// The parses of one file's items, by where each starts and its text, kept from one version
+/// of the file to the next.
+#[derive(Default)]
+pub struct ParseCache {
+    items: BTreeMap<(FileId, usize, String), Piece>,
+}
+
+/// What one piece of a file parsed to: its items, or the diagnostic and what can be read of
+/// an item that did not parse.
+#[derive(Clone)]
+struct Piece {
+    items: Vec<ast::Item>,
+    diagnostics: Vec<Diagnostic>,
+    broken: Option<ast::BrokenItem>,
+}
+
+/// [`parse`], item by item, reusing from `cache` each item whose text and position have not
+/// changed: a keystroke re-parses its own item and the items after it, whose spans moved.
+/// The result is [`parse`]'s: if an item does not parse alone but the whole file does, the
+/// whole file's parse.
+pub fn parse_cached(file: FileId, text: &str, cache: &mut ParseCache) -> (ast::Module, Vec<Diagnostic>) {
+    let starts = item_starts(text);
+    let mut kept = BTreeMap::new();
+    let mut module = ast::Module::default();
+    let mut diagnostics = Vec::new();
+    let mut whole_file_fails = false;
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let key = (file, start, text[start..end].to_string());
+        let piece = match cache.items.remove(&key) {
+            Some(piece) => piece,
+            None => match parse_file(&key.2, false) {
+                Ok(mut pairs) => {
+                    let Some(pair) = pairs.next() else { return parse(file, text) };
+                    let (part, errors) = convert::module(file, pair, start);
+                    Piece { items: part.items, diagnostics: errors, broken: None }
+                }
+                Err(quick) => {
+                    if !whole_file_fails {
+                        if parse_file(text, false).is_ok() {
+                            return parse(file, text);
+                        }
+                        whole_file_fails = true;
+                    }
+                    let error = parse_file(&key.2, true).err().unwrap_or(quick);
+                    Piece {
+                        items: Vec::new(),
+                        diagnostics: vec![syntax_error(file, text, start, &error)],
+                        broken: Some(broken_item(&key.2)),
+                    }
+                }
+            },
+        };
+        if piece.broken.is_some() && !whole_file_fails {
+            // A broken piece from the cache: the whole file may parse now that others changed.
+            if parse_file(text, false).is_ok() {
+                return parse(file, text);
+            }
+            whole_file_fails = true;
+        }
+        module.items.extend(piece.items.iter().cloned());
+        module.broken.extend(piece.broken.iter().cloned());
+        diagnostics.extend(piece.diagnostics.iter().cloned());
+        kept.insert(key, piece);
+    }
+    cache.items = kept;
+    (module, diagnostics)
 }
 
 /// Parses a whole file, recording what was tried at each position (`detail`) or not.
@@ -196,6 +266,38 @@ fn found_at(text: &str, offset: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parsing_with_a_cache_gives_the_parse_of_the_whole_file_before_and_after_edits() {
+        let mut texts: Vec<String> = std::fs::read_dir("examples")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pay"))
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        texts.push(crate::stdlib::source("calendar").unwrap().to_string());
+        assert!(texts.len() > 3);
+        let file = FileId(0);
+        for text in texts {
+            let mut cache = ParseCache::default();
+            let edits = [
+                text.clone(),
+                text.replacen("outcome ", "outcome  ", 1),
+                text.replacen("GBP", "GBP +", 1),
+                text.replacen("outcome ", "outcome\n", 1),
+                text.replacen("pays ", "pays pays ", 1),
+                text.replacen("pays ", "pays pays ", 1).replacen("achieved when", "achieved when when", 1),
+                text.replacen("achieved when", "achieved when when", 1),
+                text.clone(),
+            ];
+            for edited in edits {
+                let (expected, expected_errors) = parse(file, &edited);
+                let (got, errors) = parse_cached(file, &edited, &mut cache);
+                assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+                assert_eq!(errors, expected_errors);
+            }
+        }
+    }
 
     #[test]
     fn recovery_finds_item_starts_and_keeps_doc_comments_with_their_item() {

@@ -200,6 +200,48 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
         client.request("textDocument/definition", document(&uri, position_of(&fixed, "hours >", 0)));
     assert_eq!(definition["range"]["start"], position_of(&fixed, "hours: hours per week", 0));
 
+    // References: the declaration and both uses of the definition.
+    let references = client.request(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": uri },
+            "position": position_of(&fixed, "sixteenth_birthday", 0),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    assert_eq!(
+        references.as_array().unwrap().len(),
+        fixed.matches("sixteenth_birthday").count(),
+        "{references}"
+    );
+
+    // The outline: every item, the events with their fields.
+    let outline = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": uri } }));
+    let names: Vec<&str> = outline.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Group",
+            "participant",
+            "employment",
+            "wellbeing_survey",
+            "sixteenth_birthday",
+            "sustained_employment",
+            "improved_wellbeing",
+            "half_in_work"
+        ]
+    );
+    let fields: Vec<&str> =
+        outline[2]["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["from", "to", "hours"]);
+
+    // Semantic tokens: five integers a token, the first a keyword (`contract`, after comments).
+    let tokens =
+        client.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+    let data = tokens["data"].as_array().unwrap();
+    assert_eq!(data.len() % 5, 0);
+    assert!(data.len() > 5 * 100, "{} tokens", data.len() / 5);
+
     // Formatting: the edits turn the text into what `payable fmt` prints.
     let messy = fixed.replace(
         "let sixteenth_birthday = participant.born + 16 years",

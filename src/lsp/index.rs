@@ -11,6 +11,7 @@ use crate::fmt::lex::{self, Kind, Lexed, Token};
 use crate::resolve::Program;
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SymbolKind {
@@ -59,6 +60,17 @@ pub struct Index {
     pub files: Vec<FileTokens>,
     /// Per module, the names it gives the modules it uses.
     imports: Vec<Vec<(String, usize)>>,
+    /// Where each name is declared, so that resolving a word (every word, for highlighting)
+    /// is a lookup, not a scan.
+    declared_at: BTreeMap<(FileId, u32), SymbolId>,
+    /// Top-level items by module and name (the first, if declared twice).
+    items: BTreeMap<(usize, String), SymbolId>,
+    /// Fields (`true`) and cases by owner and name.
+    members: BTreeMap<(bool, String, String), SymbolId>,
+    /// Enum cases by module and name.
+    cases: BTreeMap<(usize, String), SymbolId>,
+    params: Vec<SymbolId>,
+    participant: Option<SymbolId>,
 }
 
 fn is_keyword(word: &str) -> bool {
@@ -86,7 +98,37 @@ impl Index {
                 files.push(FileTokens { file, module: 0, tokens: Lexed::new(text).tokens });
             }
         }
-        Index { symbols, files, imports }
+        let mut index = Index {
+            symbols,
+            files,
+            imports,
+            declared_at: BTreeMap::new(),
+            items: BTreeMap::new(),
+            members: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            params: Vec::new(),
+            participant: None,
+        };
+        for (id, s) in index.symbols.iter().enumerate() {
+            index.declared_at.entry((s.name_span.file, s.name_span.start)).or_insert(id);
+            match (s.kind, &s.owner) {
+                (SymbolKind::Field | SymbolKind::Case, Some(owner)) => {
+                    let key = (s.kind == SymbolKind::Field, owner.clone(), s.name.clone());
+                    index.members.entry(key).or_insert(id);
+                    if s.kind == SymbolKind::Case {
+                        index.cases.entry((s.module, s.name.clone())).or_insert(id);
+                    }
+                }
+                (SymbolKind::Param, _) => index.params.push(id),
+                (SymbolKind::Participant, _) => {
+                    index.participant.get_or_insert(id);
+                }
+                _ => {
+                    index.items.entry((s.module, s.name.clone())).or_insert(id);
+                }
+            }
+        }
+        index
     }
 
     pub fn symbol(&self, id: SymbolId) -> &Symbol {
@@ -116,9 +158,7 @@ impl Index {
         let word = word_of(token);
         let m = ft.module;
         // A declaration's own name.
-        if let Some(id) =
-            self.symbols.iter().position(|s| s.name_span.file == file && s.name_span.start == token.start)
-        {
+        if let Some(&id) = self.declared_at.get(&(file, token.start)) {
             return Some(id);
         }
         let punct = |j: usize, p: &str| ft.tokens.get(j).is_some_and(|t| word_of(*t) == p);
@@ -154,20 +194,16 @@ impl Index {
             }
         }
         // A parameter, inside its definition.
-        if let Some(id) = self.symbols.iter().position(|s| {
-            s.kind == SymbolKind::Param
-                && s.name == word
-                && s.span.file == file
-                && s.span.range().contains(&(token.start as usize))
+        if let Some(&id) = self.params.iter().find(|&&id| {
+            let s = &self.symbols[id];
+            s.name == word && s.span.file == file && s.span.range().contains(&(token.start as usize))
         }) {
             return Some(id);
         }
         if word == "participant" {
-            return self.symbols.iter().position(|s| s.kind == SymbolKind::Participant);
+            return self.participant;
         }
-        self.item(m, word).or_else(|| {
-            self.symbols.iter().position(|s| s.kind == SymbolKind::Case && s.name == word && s.module == m)
-        })
+        self.item(m, word).or_else(|| self.cases.get(&(m, word.to_string())).copied())
     }
 
     /// The event of the record a token is in: `given EVENT {` (or `participant`).
@@ -195,20 +231,11 @@ impl Index {
 
     /// A top-level item of a module, by name.
     pub fn item(&self, module: usize, name: &str) -> Option<SymbolId> {
-        self.symbols.iter().position(|s| {
-            s.module == module
-                && s.name == name
-                && !matches!(
-                    s.kind,
-                    SymbolKind::Field | SymbolKind::Case | SymbolKind::Param | SymbolKind::Participant
-                )
-        })
+        self.items.get(&(module, name.to_string())).copied()
     }
 
     fn member(&self, kind: SymbolKind, owner: &str, name: &str) -> Option<SymbolId> {
-        self.symbols
-            .iter()
-            .position(|s| s.kind == kind && s.owner.as_deref() == Some(owner) && s.name == name)
+        self.members.get(&(kind == SymbolKind::Field, owner.to_string(), name.to_string())).copied()
     }
 
     /// The members reachable as `qualifier.`: fields, cases, or a used module's items.

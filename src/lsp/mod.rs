@@ -8,8 +8,8 @@
 //! buffers first, then from disk; standard modules are written once to a read-only folder
 //! under the temporary directory, so that go to definition opens an ordinary file.
 //!
-//! Architecture invariant: the server never panics on a request and never stops on bad
-//! input; a request it cannot answer gets an empty answer.
+//! Architecture invariant: the server never stops on bad input; a request it cannot answer
+//! gets an empty answer, and a bug that panics costs that one answer (or that one analysis).
 
 mod features;
 pub mod index;
@@ -69,7 +69,17 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 if request.method == req::HoverRequest::METHOD {
                     server.finish_all(connection);
                 }
-                let response = server.request(request);
+                let id = request.id.clone();
+                // A bug in the compiler must cost one answer, not the editor's session.
+                let response =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.request(request)))
+                        .unwrap_or_else(|_| {
+                            Response::new_err(
+                                id,
+                                ErrorCode::InternalError as i32,
+                                "internal error: this is a bug in payable, please report it".to_string(),
+                            )
+                        });
                 send(connection, response.into());
             }
             Message::Notification(notification) => {
@@ -90,8 +100,15 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 changed.sort();
                 changed.dedup();
                 for uri in changed {
-                    if let Some(n) = server.analyse(&uri) {
-                        send(connection, n.into());
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.analyse(&uri))) {
+                        Ok(Some(n)) => send(connection, n.into()),
+                        Ok(None) => {}
+                        // The document keeps its last analysis; its next change tries again.
+                        Err(_) => {
+                            if let Some(d) = server.documents.get_mut(&uri) {
+                                d.parses = Default::default();
+                            }
+                        }
                     }
                 }
             }
@@ -254,7 +271,8 @@ impl Server {
         for key in self.unfinished() {
             let Some(document) = self.documents.get_mut(&key) else { continue };
             if let Some(analysed) = &mut document.analysis {
-                analysed.analysis.finish();
+                // A bug in lowering or a lint leaves the errors published, without warnings.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analysed.analysis.finish()));
             }
             send(connection, publish(document).into());
         }

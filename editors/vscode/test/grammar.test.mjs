@@ -98,6 +98,9 @@ function checkFixtures() {
   expect("pays 2_400 GBP", "GBP", "keyword.other.unit.currency");
   expect("claim within 26 months", "months", "keyword.other.unit.duration");
   expect("hours: hours per week", "hours", "variable.other.property");
+  expect("  hours: hours per week", "week", "keyword.other.unit");
+  expect("bands pattern of hours per week {", "of", "keyword.other.payable");
+  expect("bands pattern of hours per week {", "hours", "keyword.other.unit");
   expect("given employment { hours: 20 hours per week }", "week", "keyword.other.unit");
   expect("given employment { hours: 20 hours per week }", "per", "keyword.other.unit.per");
   expect("pays 40 GBP per tonne * 2 tonnes", "tonne", "keyword.other.unit");

@@ -117,6 +117,7 @@ function checkFixtures() {
   expect("  to: date?", "date", "support.type.primitive");
   expect("/// A doc comment with \"a quote", "quote", "comment.line.documentation");
   expect("let x = 1 // a comment", "a comment", "comment.line.double-slash");
+  expect("/// Paid per `outcome`, in `GBP`.", "outcome", "markup.inline.raw");
   expect("contract \"unclosed", "unclosed", "invalid.illegal");
   // Nothing spans lines, so an unclosed quote must not colour the next line.
   const first = tokenizeLine('contract "unclosed', vsctm.INITIAL);

@@ -197,7 +197,7 @@ module.exports = grammar({
     _type: $ => choice($.bounded_int, $.named_type),
     bounded_int: $ => seq(field('low', $._signed_number), '..', field('high', $._signed_number)),
     named_type: $ => seq(
-      field('unit', $.identifier), optional(seq('per', field('per', $.identifier))),
+      field('name', $.identifier), optional(seq('per', field('per', $.identifier))),
       optional($.optional_mark),
     ),
     optional_mark: _ => '?',
@@ -416,10 +416,10 @@ module.exports = grammar({
       'months', 'month', 'weeks', 'week', 'days', 'day',
     ),
     anchor_word: _ => choice('after', 'from'),
-    counting: _ => seq('counting', choice(
+    counting: $ => seq('counting', choice(
       seq('any', 'day'),
       seq('every', 'day'),
-      seq('at', 'least', /\d[\d_]*/, 'days'),
+      seq('at', 'least', field('days', $.number), 'days'),
     )),
     exclusion: $ => seq('excluding', commaSep1(field('event', $.identifier))),
 
@@ -524,7 +524,8 @@ module.exports = grammar({
     quantity: $ => prec(1, seq(field('amount', $.number), field('unit', $.unit))),
     // `hours per week`, `GBP`, `GBP per tonne`, `working days`.
     unit: $ => seq(
-      optional('working'), $.identifier, optional(seq('per', $.identifier)),
+      optional('working'), field('name', $.identifier),
+      optional(seq('per', field('per', $.identifier))),
     ),
   },
 });

@@ -50,7 +50,7 @@
 (field_declaration
   name: (identifier) @variable.member)
 (named_type
-  unit: (identifier) @type)
+  name: (identifier) @type)
 (named_type
   per: (identifier) @type)
 

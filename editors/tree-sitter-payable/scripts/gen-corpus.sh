@@ -48,5 +48,5 @@ for example in "$repo"/examples/*.pay; do
     awk -v name="$name" -f "$here/scripts/split-items.awk" "$example" >"$corpus/example_$name.txt"
 done
 cd "$here"
-tree-sitter test --update --include 'example_' >/dev/null || true
-tree-sitter test --include 'example_'
+tree-sitter test --update --show-fields --include '^example ' >/dev/null || true
+tree-sitter test --include '^example '

@@ -19,7 +19,7 @@ function flush(   first, i, line) {
         sub(/[ \t]*\/\/.*$/, "", first)
         gsub(/[ \t]+/, " ", first)
         if (length(first) > 60) first = substr(first, 1, 57) "..."
-        printf "%s\n%s %d: %s\n%s\n\n", rule, name, count, first, rule
+        printf "%s\nexample %s %d: %s\n%s\n\n", rule, name, count, first, rule
         for (i = 1; i <= n; i++) print lines[i]
         printf "\n---\n\n"
     }

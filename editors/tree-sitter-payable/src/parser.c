@@ -9,14 +9,14 @@
 #define LANGUAGE_VERSION 15
 #define STATE_COUNT 629
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 284
+#define SYMBOL_COUNT 283
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 142
+#define TOKEN_COUNT 141
 #define EXTERNAL_TOKEN_COUNT 0
-#define FIELD_COUNT 63
+#define FIELD_COUNT 64
 #define MAX_ALIAS_SEQUENCE_LENGTH 9
 #define MAX_RESERVED_WORD_SET_SIZE 0
-#define PRODUCTION_ID_COUNT 96
+#define PRODUCTION_ID_COUNT 97
 #define SUPERTYPE_COUNT 2
 
 enum ts_symbol_identifiers {
@@ -139,170 +139,169 @@ enum ts_symbol_identifiers {
   anon_sym_counting = 117,
   anon_sym_any = 118,
   anon_sym_every = 119,
-  aux_sym_counting_token1 = 120,
-  anon_sym_excluding = 121,
-  anon_sym_between = 122,
-  anon_sym_if = 123,
-  anon_sym_then = 124,
-  anon_sym_else = 125,
-  anon_sym_QMARK_QMARK = 126,
-  anon_sym_PLUS = 127,
-  anon_sym_DASH = 128,
-  anon_sym_STAR = 129,
-  anon_sym_SLASH = 130,
-  anon_sym_EQ_EQ = 131,
-  anon_sym_BANG_EQ = 132,
-  anon_sym_LT_EQ = 133,
-  anon_sym_GT_EQ = 134,
-  anon_sym_LT = 135,
-  anon_sym_GT = 136,
-  anon_sym_present = 137,
-  anon_sym_missing = 138,
-  anon_sym_sum = 139,
-  anon_sym_min = 140,
-  anon_sym_max = 141,
-  sym_source_file = 142,
-  sym_boolean = 143,
-  sym_allow_attribute = 144,
-  sym__item = 145,
-  sym_use_declaration = 146,
-  sym_contract_declaration = 147,
-  sym__contract_entry = 148,
-  sym_currency_entry = 149,
-  sym_achievable_entry = 150,
-  sym_claims_entry = 151,
-  sym_total_cap_entry = 152,
-  sym_participant_cap_entry = 153,
-  sym_rounding_entry = 154,
-  sym_rounding_mode = 155,
-  sym_holidays_entry = 156,
-  sym_enum_declaration = 157,
-  sym_enum_case = 158,
-  sym_unit_declaration = 159,
-  sym_bands_declaration = 160,
-  sym_band = 161,
-  sym__band_range = 162,
-  sym_band_between = 163,
-  sym_band_from = 164,
-  sym_band_below = 165,
-  sym__signed_number = 166,
-  sym_participant_declaration = 167,
-  sym_event_declaration = 168,
-  sym_evidence_declaration = 169,
-  sym_field_declaration = 170,
-  sym__type = 171,
-  sym_bounded_int = 172,
-  sym_named_type = 173,
-  sym_let_declaration = 174,
-  sym_parameters = 175,
-  sym_parameter = 176,
-  sym_outcome_declaration = 177,
-  sym__outcome_entry = 178,
-  sym_achieved_clause = 179,
-  sym_eligible_clause = 180,
-  sym_requires_clause = 181,
-  sym_excludes_clause = 182,
-  sym_repeats_clause = 183,
-  sym_cap_clause = 184,
-  sym_volume_cap = 185,
-  sym_claim_clause = 186,
-  sym_pays_clause = 187,
-  sym_pays_by = 188,
-  sym_pays_case = 189,
-  sym_pays_tiers = 190,
-  sym_tier = 191,
-  sym_pays_per_point = 192,
-  sym_cohort_outcome_declaration = 193,
-  sym__cohort_entry = 194,
-  sym_cohort_clause = 195,
-  sym_cohort_all = 196,
-  sym_cohort_where = 197,
-  sym_cohort_range = 198,
-  sym_cohort_achieved_clause = 199,
-  sym_threshold = 200,
-  sym_control_comparison = 201,
-  sym__effect_size = 202,
-  sym_percent_points = 203,
-  sym_direction = 204,
-  sym_significance = 205,
-  sym__measure = 206,
-  sym_share_achieving = 207,
-  sym_count_achieving = 208,
-  sym_share_where = 209,
-  sym_mean_of = 210,
-  sym_highest_declaration = 211,
-  sym_test_declaration = 212,
-  sym__test_entry = 213,
-  sym_as_of_entry = 214,
-  sym_given_entry = 215,
-  sym_record = 216,
-  sym_record_field = 217,
-  sym_expect_entry = 218,
-  sym_expect_achieved = 219,
-  sym_expect_pending = 220,
-  sym_expect_not_achieved = 221,
-  sym__condition = 222,
-  sym_condition_binary = 223,
-  sym_absence = 224,
-  sym_at_most = 225,
-  sym_reaches = 226,
-  sym_change = 227,
-  sym_change_direction = 228,
-  sym_first_event = 229,
-  sym_periods = 230,
-  sym__period_count = 231,
-  sym_at_least_of = 232,
-  sym_each_of = 233,
-  sym_consecutive = 234,
-  sym_cumulative = 235,
-  sym_occurrence = 236,
-  sym__event_filter = 237,
-  sym_event_where = 238,
-  sym_period_kind = 239,
-  sym_anchor_word = 240,
-  sym_counting = 241,
-  sym_exclusion = 242,
-  sym__window = 243,
-  sym_window_within = 244,
-  sym_window_between = 245,
-  sym_window_after = 246,
-  sym__sum_expression = 247,
-  sym__expression = 248,
-  sym_if_expression = 249,
-  sym_binary_expression = 250,
-  sym__compare_operator = 251,
-  sym_unary_expression = 252,
-  sym_presence = 253,
-  sym_parenthesized_expression = 254,
-  sym_aggregate = 255,
-  sym_aggregate_function = 256,
-  sym_min_max_call = 257,
-  sym_call = 258,
-  sym__path = 259,
-  sym_participant = 260,
-  sym_field_access = 261,
-  sym__literal = 262,
-  sym__quantity_literal = 263,
-  sym_quantity = 264,
-  sym_unit = 265,
-  aux_sym_source_file_repeat1 = 266,
-  aux_sym_contract_declaration_repeat1 = 267,
-  aux_sym_enum_declaration_repeat1 = 268,
-  aux_sym_enum_case_repeat1 = 269,
-  aux_sym_bands_declaration_repeat1 = 270,
-  aux_sym_participant_declaration_repeat1 = 271,
-  aux_sym_event_declaration_repeat1 = 272,
-  aux_sym_evidence_declaration_repeat1 = 273,
-  aux_sym_parameters_repeat1 = 274,
-  aux_sym_outcome_declaration_repeat1 = 275,
-  aux_sym_requires_clause_repeat1 = 276,
-  aux_sym_pays_by_repeat1 = 277,
-  aux_sym_pays_tiers_repeat1 = 278,
-  aux_sym_cohort_outcome_declaration_repeat1 = 279,
-  aux_sym_test_declaration_repeat1 = 280,
-  aux_sym_record_repeat1 = 281,
-  aux_sym_exclusion_repeat1 = 282,
-  aux_sym_min_max_call_repeat1 = 283,
+  anon_sym_excluding = 120,
+  anon_sym_between = 121,
+  anon_sym_if = 122,
+  anon_sym_then = 123,
+  anon_sym_else = 124,
+  anon_sym_QMARK_QMARK = 125,
+  anon_sym_PLUS = 126,
+  anon_sym_DASH = 127,
+  anon_sym_STAR = 128,
+  anon_sym_SLASH = 129,
+  anon_sym_EQ_EQ = 130,
+  anon_sym_BANG_EQ = 131,
+  anon_sym_LT_EQ = 132,
+  anon_sym_GT_EQ = 133,
+  anon_sym_LT = 134,
+  anon_sym_GT = 135,
+  anon_sym_present = 136,
+  anon_sym_missing = 137,
+  anon_sym_sum = 138,
+  anon_sym_min = 139,
+  anon_sym_max = 140,
+  sym_source_file = 141,
+  sym_boolean = 142,
+  sym_allow_attribute = 143,
+  sym__item = 144,
+  sym_use_declaration = 145,
+  sym_contract_declaration = 146,
+  sym__contract_entry = 147,
+  sym_currency_entry = 148,
+  sym_achievable_entry = 149,
+  sym_claims_entry = 150,
+  sym_total_cap_entry = 151,
+  sym_participant_cap_entry = 152,
+  sym_rounding_entry = 153,
+  sym_rounding_mode = 154,
+  sym_holidays_entry = 155,
+  sym_enum_declaration = 156,
+  sym_enum_case = 157,
+  sym_unit_declaration = 158,
+  sym_bands_declaration = 159,
+  sym_band = 160,
+  sym__band_range = 161,
+  sym_band_between = 162,
+  sym_band_from = 163,
+  sym_band_below = 164,
+  sym__signed_number = 165,
+  sym_participant_declaration = 166,
+  sym_event_declaration = 167,
+  sym_evidence_declaration = 168,
+  sym_field_declaration = 169,
+  sym__type = 170,
+  sym_bounded_int = 171,
+  sym_named_type = 172,
+  sym_let_declaration = 173,
+  sym_parameters = 174,
+  sym_parameter = 175,
+  sym_outcome_declaration = 176,
+  sym__outcome_entry = 177,
+  sym_achieved_clause = 178,
+  sym_eligible_clause = 179,
+  sym_requires_clause = 180,
+  sym_excludes_clause = 181,
+  sym_repeats_clause = 182,
+  sym_cap_clause = 183,
+  sym_volume_cap = 184,
+  sym_claim_clause = 185,
+  sym_pays_clause = 186,
+  sym_pays_by = 187,
+  sym_pays_case = 188,
+  sym_pays_tiers = 189,
+  sym_tier = 190,
+  sym_pays_per_point = 191,
+  sym_cohort_outcome_declaration = 192,
+  sym__cohort_entry = 193,
+  sym_cohort_clause = 194,
+  sym_cohort_all = 195,
+  sym_cohort_where = 196,
+  sym_cohort_range = 197,
+  sym_cohort_achieved_clause = 198,
+  sym_threshold = 199,
+  sym_control_comparison = 200,
+  sym__effect_size = 201,
+  sym_percent_points = 202,
+  sym_direction = 203,
+  sym_significance = 204,
+  sym__measure = 205,
+  sym_share_achieving = 206,
+  sym_count_achieving = 207,
+  sym_share_where = 208,
+  sym_mean_of = 209,
+  sym_highest_declaration = 210,
+  sym_test_declaration = 211,
+  sym__test_entry = 212,
+  sym_as_of_entry = 213,
+  sym_given_entry = 214,
+  sym_record = 215,
+  sym_record_field = 216,
+  sym_expect_entry = 217,
+  sym_expect_achieved = 218,
+  sym_expect_pending = 219,
+  sym_expect_not_achieved = 220,
+  sym__condition = 221,
+  sym_condition_binary = 222,
+  sym_absence = 223,
+  sym_at_most = 224,
+  sym_reaches = 225,
+  sym_change = 226,
+  sym_change_direction = 227,
+  sym_first_event = 228,
+  sym_periods = 229,
+  sym__period_count = 230,
+  sym_at_least_of = 231,
+  sym_each_of = 232,
+  sym_consecutive = 233,
+  sym_cumulative = 234,
+  sym_occurrence = 235,
+  sym__event_filter = 236,
+  sym_event_where = 237,
+  sym_period_kind = 238,
+  sym_anchor_word = 239,
+  sym_counting = 240,
+  sym_exclusion = 241,
+  sym__window = 242,
+  sym_window_within = 243,
+  sym_window_between = 244,
+  sym_window_after = 245,
+  sym__sum_expression = 246,
+  sym__expression = 247,
+  sym_if_expression = 248,
+  sym_binary_expression = 249,
+  sym__compare_operator = 250,
+  sym_unary_expression = 251,
+  sym_presence = 252,
+  sym_parenthesized_expression = 253,
+  sym_aggregate = 254,
+  sym_aggregate_function = 255,
+  sym_min_max_call = 256,
+  sym_call = 257,
+  sym__path = 258,
+  sym_participant = 259,
+  sym_field_access = 260,
+  sym__literal = 261,
+  sym__quantity_literal = 262,
+  sym_quantity = 263,
+  sym_unit = 264,
+  aux_sym_source_file_repeat1 = 265,
+  aux_sym_contract_declaration_repeat1 = 266,
+  aux_sym_enum_declaration_repeat1 = 267,
+  aux_sym_enum_case_repeat1 = 268,
+  aux_sym_bands_declaration_repeat1 = 269,
+  aux_sym_participant_declaration_repeat1 = 270,
+  aux_sym_event_declaration_repeat1 = 271,
+  aux_sym_evidence_declaration_repeat1 = 272,
+  aux_sym_parameters_repeat1 = 273,
+  aux_sym_outcome_declaration_repeat1 = 274,
+  aux_sym_requires_clause_repeat1 = 275,
+  aux_sym_pays_by_repeat1 = 276,
+  aux_sym_pays_tiers_repeat1 = 277,
+  aux_sym_cohort_outcome_declaration_repeat1 = 278,
+  aux_sym_test_declaration_repeat1 = 279,
+  aux_sym_record_repeat1 = 280,
+  aux_sym_exclusion_repeat1 = 281,
+  aux_sym_min_max_call_repeat1 = 282,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -426,7 +425,6 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_counting] = "counting",
   [anon_sym_any] = "any",
   [anon_sym_every] = "every",
-  [aux_sym_counting_token1] = "counting_token1",
   [anon_sym_excluding] = "excluding",
   [anon_sym_between] = "between",
   [anon_sym_if] = "if",
@@ -713,7 +711,6 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_counting] = anon_sym_counting,
   [anon_sym_any] = anon_sym_any,
   [anon_sym_every] = anon_sym_every,
-  [aux_sym_counting_token1] = aux_sym_counting_token1,
   [anon_sym_excluding] = anon_sym_excluding,
   [anon_sym_between] = anon_sym_between,
   [anon_sym_if] = anon_sym_if,
@@ -1358,10 +1355,6 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
   },
   [anon_sym_every] = {
     .visible = true,
-    .named = false,
-  },
-  [aux_sym_counting_token1] = {
-    .visible = false,
     .named = false,
   },
   [anon_sym_excluding] = {
@@ -2035,55 +2028,56 @@ enum ts_field_identifiers {
   field_count = 12,
   field_currency = 13,
   field_date = 14,
-  field_direction = 15,
-  field_duration = 16,
-  field_effect = 17,
-  field_end = 18,
-  field_event = 19,
-  field_expectation = 20,
-  field_field = 21,
-  field_filter = 22,
-  field_from = 23,
-  field_function = 24,
-  field_high = 25,
-  field_kind = 26,
-  field_left = 27,
-  field_level = 28,
-  field_lint = 29,
-  field_low = 30,
-  field_measure = 31,
-  field_mode = 32,
-  field_module = 33,
-  field_name = 34,
-  field_of = 35,
-  field_operand = 36,
-  field_operator = 37,
-  field_outcome = 38,
-  field_parameters = 39,
-  field_path = 40,
-  field_per = 41,
-  field_period = 42,
-  field_plural = 43,
-  field_range = 44,
-  field_rate = 45,
-  field_reason = 46,
-  field_record = 47,
-  field_right = 48,
-  field_start = 49,
-  field_state = 50,
-  field_step = 51,
-  field_subject = 52,
-  field_target = 53,
-  field_test = 54,
-  field_threshold = 55,
-  field_times = 56,
-  field_title = 57,
-  field_to = 58,
-  field_total = 59,
-  field_type = 60,
-  field_unit = 61,
-  field_value = 62,
-  field_window = 63,
+  field_days = 15,
+  field_direction = 16,
+  field_duration = 17,
+  field_effect = 18,
+  field_end = 19,
+  field_event = 20,
+  field_expectation = 21,
+  field_field = 22,
+  field_filter = 23,
+  field_from = 24,
+  field_function = 25,
+  field_high = 26,
+  field_kind = 27,
+  field_left = 28,
+  field_level = 29,
+  field_lint = 30,
+  field_low = 31,
+  field_measure = 32,
+  field_mode = 33,
+  field_module = 34,
+  field_name = 35,
+  field_of = 36,
+  field_operand = 37,
+  field_operator = 38,
+  field_outcome = 39,
+  field_parameters = 40,
+  field_path = 41,
+  field_per = 42,
+  field_period = 43,
+  field_plural = 44,
+  field_range = 45,
+  field_rate = 46,
+  field_reason = 47,
+  field_record = 48,
+  field_right = 49,
+  field_start = 50,
+  field_state = 51,
+  field_step = 52,
+  field_subject = 53,
+  field_target = 54,
+  field_test = 55,
+  field_threshold = 56,
+  field_times = 57,
+  field_title = 58,
+  field_to = 59,
+  field_total = 60,
+  field_type = 61,
+  field_unit = 62,
+  field_value = 63,
+  field_window = 64,
 };
 
 static const char * const ts_field_names[] = {
@@ -2102,6 +2096,7 @@ static const char * const ts_field_names[] = {
   [field_count] = "count",
   [field_currency] = "currency",
   [field_date] = "date",
+  [field_days] = "days",
   [field_direction] = "direction",
   [field_duration] = "duration",
   [field_effect] = "effect",
@@ -2160,95 +2155,96 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [4] = {.index = 4, .length = 1},
   [5] = {.index = 5, .length = 1},
   [6] = {.index = 6, .length = 2},
-  [7] = {.index = 8, .length = 1},
-  [8] = {.index = 9, .length = 2},
-  [9] = {.index = 11, .length = 1},
-  [10] = {.index = 12, .length = 2},
-  [11] = {.index = 14, .length = 1},
-  [12] = {.index = 15, .length = 2},
-  [13] = {.index = 17, .length = 2},
-  [14] = {.index = 19, .length = 3},
-  [15] = {.index = 22, .length = 2},
+  [7] = {.index = 8, .length = 2},
+  [8] = {.index = 10, .length = 1},
+  [9] = {.index = 11, .length = 2},
+  [10] = {.index = 13, .length = 1},
+  [11] = {.index = 14, .length = 2},
+  [12] = {.index = 16, .length = 2},
+  [13] = {.index = 18, .length = 3},
+  [14] = {.index = 21, .length = 2},
+  [15] = {.index = 23, .length = 1},
   [16] = {.index = 24, .length = 1},
   [17] = {.index = 25, .length = 1},
   [18] = {.index = 26, .length = 1},
-  [19] = {.index = 27, .length = 1},
-  [20] = {.index = 28, .length = 2},
-  [21] = {.index = 30, .length = 2},
-  [22] = {.index = 32, .length = 2},
-  [23] = {.index = 34, .length = 1},
-  [24] = {.index = 35, .length = 2},
-  [25] = {.index = 37, .length = 3},
-  [26] = {.index = 40, .length = 2},
-  [27] = {.index = 42, .length = 2},
-  [28] = {.index = 44, .length = 1},
-  [29] = {.index = 45, .length = 2},
-  [30] = {.index = 47, .length = 3},
+  [19] = {.index = 27, .length = 2},
+  [20] = {.index = 29, .length = 2},
+  [21] = {.index = 31, .length = 2},
+  [22] = {.index = 33, .length = 1},
+  [23] = {.index = 34, .length = 2},
+  [24] = {.index = 36, .length = 3},
+  [25] = {.index = 39, .length = 2},
+  [26] = {.index = 41, .length = 2},
+  [27] = {.index = 43, .length = 1},
+  [28] = {.index = 44, .length = 2},
+  [29] = {.index = 46, .length = 3},
+  [30] = {.index = 49, .length = 1},
   [31] = {.index = 50, .length = 1},
-  [32] = {.index = 51, .length = 1},
-  [33] = {.index = 52, .length = 2},
-  [34] = {.index = 54, .length = 1},
-  [35] = {.index = 55, .length = 2},
-  [36] = {.index = 57, .length = 2},
-  [37] = {.index = 59, .length = 2},
-  [38] = {.index = 61, .length = 1},
-  [39] = {.index = 62, .length = 2},
-  [40] = {.index = 64, .length = 1},
-  [41] = {.index = 65, .length = 2},
-  [42] = {.index = 67, .length = 2},
-  [43] = {.index = 69, .length = 2},
-  [44] = {.index = 71, .length = 1},
-  [45] = {.index = 72, .length = 2},
-  [46] = {.index = 74, .length = 3},
-  [47] = {.index = 77, .length = 4},
-  [48] = {.index = 81, .length = 2},
-  [49] = {.index = 83, .length = 2},
-  [50] = {.index = 85, .length = 2},
-  [51] = {.index = 87, .length = 2},
-  [52] = {.index = 89, .length = 1},
-  [53] = {.index = 90, .length = 2},
-  [54] = {.index = 92, .length = 3},
-  [55] = {.index = 95, .length = 1},
-  [56] = {.index = 96, .length = 3},
-  [57] = {.index = 99, .length = 2},
-  [58] = {.index = 101, .length = 3},
-  [59] = {.index = 104, .length = 3},
-  [60] = {.index = 107, .length = 1},
-  [61] = {.index = 108, .length = 2},
-  [62] = {.index = 110, .length = 1},
-  [63] = {.index = 111, .length = 1},
-  [64] = {.index = 112, .length = 2},
-  [65] = {.index = 114, .length = 3},
-  [66] = {.index = 117, .length = 1},
-  [67] = {.index = 118, .length = 3},
-  [68] = {.index = 121, .length = 2},
-  [69] = {.index = 123, .length = 3},
-  [70] = {.index = 126, .length = 4},
-  [71] = {.index = 130, .length = 4},
-  [72] = {.index = 134, .length = 1},
-  [73] = {.index = 135, .length = 2},
-  [74] = {.index = 137, .length = 1},
-  [75] = {.index = 138, .length = 1},
-  [76] = {.index = 139, .length = 3},
-  [77] = {.index = 142, .length = 2},
-  [78] = {.index = 144, .length = 2},
-  [79] = {.index = 146, .length = 1},
-  [80] = {.index = 147, .length = 5},
-  [81] = {.index = 152, .length = 4},
-  [82] = {.index = 156, .length = 4},
-  [83] = {.index = 160, .length = 2},
-  [84] = {.index = 162, .length = 2},
-  [85] = {.index = 164, .length = 2},
-  [86] = {.index = 166, .length = 2},
-  [87] = {.index = 168, .length = 2},
-  [88] = {.index = 170, .length = 5},
-  [89] = {.index = 175, .length = 3},
-  [90] = {.index = 178, .length = 2},
-  [91] = {.index = 180, .length = 3},
-  [92] = {.index = 183, .length = 5},
-  [93] = {.index = 188, .length = 3},
-  [94] = {.index = 191, .length = 1},
-  [95] = {.index = 192, .length = 2},
+  [32] = {.index = 51, .length = 2},
+  [33] = {.index = 53, .length = 1},
+  [34] = {.index = 54, .length = 2},
+  [35] = {.index = 56, .length = 2},
+  [36] = {.index = 58, .length = 2},
+  [37] = {.index = 60, .length = 1},
+  [38] = {.index = 61, .length = 2},
+  [39] = {.index = 63, .length = 1},
+  [40] = {.index = 64, .length = 2},
+  [41] = {.index = 66, .length = 2},
+  [42] = {.index = 68, .length = 2},
+  [43] = {.index = 70, .length = 1},
+  [44] = {.index = 71, .length = 2},
+  [45] = {.index = 73, .length = 3},
+  [46] = {.index = 76, .length = 4},
+  [47] = {.index = 80, .length = 2},
+  [48] = {.index = 82, .length = 2},
+  [49] = {.index = 84, .length = 2},
+  [50] = {.index = 86, .length = 2},
+  [51] = {.index = 88, .length = 1},
+  [52] = {.index = 89, .length = 2},
+  [53] = {.index = 91, .length = 2},
+  [54] = {.index = 93, .length = 3},
+  [55] = {.index = 96, .length = 1},
+  [56] = {.index = 97, .length = 3},
+  [57] = {.index = 100, .length = 2},
+  [58] = {.index = 102, .length = 3},
+  [59] = {.index = 105, .length = 3},
+  [60] = {.index = 108, .length = 1},
+  [61] = {.index = 109, .length = 2},
+  [62] = {.index = 111, .length = 1},
+  [63] = {.index = 112, .length = 1},
+  [64] = {.index = 113, .length = 2},
+  [65] = {.index = 115, .length = 3},
+  [66] = {.index = 118, .length = 1},
+  [67] = {.index = 119, .length = 3},
+  [68] = {.index = 122, .length = 2},
+  [69] = {.index = 124, .length = 3},
+  [70] = {.index = 127, .length = 4},
+  [71] = {.index = 131, .length = 4},
+  [72] = {.index = 135, .length = 1},
+  [73] = {.index = 136, .length = 2},
+  [74] = {.index = 138, .length = 1},
+  [75] = {.index = 139, .length = 1},
+  [76] = {.index = 140, .length = 3},
+  [77] = {.index = 143, .length = 2},
+  [78] = {.index = 145, .length = 2},
+  [79] = {.index = 147, .length = 1},
+  [80] = {.index = 148, .length = 5},
+  [81] = {.index = 153, .length = 4},
+  [82] = {.index = 157, .length = 4},
+  [83] = {.index = 161, .length = 2},
+  [84] = {.index = 163, .length = 2},
+  [85] = {.index = 165, .length = 2},
+  [86] = {.index = 167, .length = 2},
+  [87] = {.index = 169, .length = 2},
+  [88] = {.index = 171, .length = 5},
+  [89] = {.index = 176, .length = 3},
+  [90] = {.index = 179, .length = 2},
+  [91] = {.index = 181, .length = 3},
+  [92] = {.index = 184, .length = 5},
+  [93] = {.index = 189, .length = 3},
+  [94] = {.index = 192, .length = 1},
+  [95] = {.index = 193, .length = 1},
+  [96] = {.index = 194, .length = 2},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
@@ -2267,278 +2263,281 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
     {field_name, 1},
     {field_plural, 3},
   [8] =
-    {field_unit, 0},
-  [9] =
     {field_name, 1},
     {field_value, 3},
-  [11] =
+  [10] =
     {field_currency, 1},
-  [12] =
+  [11] =
     {field_name, 0},
     {field_type, 2},
-  [14] =
+  [13] =
     {field_name, 2},
-  [15] =
+  [14] =
     {field_amount, 0},
     {field_unit, 1},
-  [17] =
+  [16] =
     {field_operand, 1},
     {field_operator, 0},
-  [19] =
+  [18] =
     {field_name, 1},
     {field_parameters, 2},
     {field_value, 4},
-  [22] =
+  [21] =
     {field_name, 1},
     {field_title, 2},
-  [24] =
+  [23] =
     {field_amount, 1},
-  [25] =
+  [24] =
     {field_outcome, 1},
-  [26] =
+  [25] =
     {field_date, 2},
-  [27] =
+  [26] =
     {field_amount, 2},
-  [28] =
+  [27] =
     {field_name, 1},
     {field_type, 3},
-  [30] =
+  [29] =
+    {field_name, 0},
     {field_per, 2},
-    {field_unit, 0},
-  [32] =
+  [31] =
     {field_high, 2},
     {field_low, 0},
-  [34] =
+  [33] =
     {field_kind, 2},
-  [35] =
+  [34] =
     {field_filter, 0},
     {field_window, 1},
-  [37] =
+  [36] =
     {field_left, 0},
     {field_operator, 1},
     {field_right, 2},
-  [40] =
+  [39] =
     {field_state, 2},
     {field_value, 0},
-  [42] =
+  [41] =
     {field_event, 2},
     {field_function, 0},
-  [44] =
+  [43] =
     {field_function, 0},
-  [45] =
+  [44] =
     {field_field, 2},
     {field_value, 0},
-  [47] =
+  [46] =
     {field_name, 1},
     {field_type, 3},
     {field_value, 5},
-  [50] =
+  [49] =
     {field_count, 0},
-  [51] =
+  [50] =
     {field_condition, 2},
-  [52] =
+  [51] =
     {field_outcome, 1},
     {field_outcome, 2, .inherited = true},
-  [54] =
+  [53] =
     {field_duration, 2},
-  [55] =
+  [54] =
     {field_name, 2},
     {field_title, 3},
-  [57] =
+  [56] =
     {field_event, 1},
     {field_record, 2},
-  [59] =
+  [58] =
     {field_expectation, 2},
     {field_outcome, 1},
-  [61] =
+  [60] =
     {field_amount, 3},
-  [62] =
+  [61] =
     {field_mode, 1},
     {field_step, 3},
-  [64] =
+  [63] =
     {field_calendar, 3},
-  [65] =
+  [64] =
     {field_kind, 2},
     {field_kind, 3, .inherited = true},
-  [67] =
+  [66] =
     {field_condition, 2},
     {field_event, 0},
-  [69] =
+  [68] =
     {field_filter, 1},
     {field_window, 2},
-  [71] =
+  [70] =
     {field_anchor, 1},
-  [72] =
+  [71] =
     {field_argument, 2},
     {field_function, 0},
-  [74] =
+  [73] =
     {field_event, 2},
     {field_function, 0},
     {field_window, 3},
-  [77] =
+  [76] =
     {field_name, 1},
     {field_parameters, 2},
     {field_type, 4},
     {field_value, 6},
-  [81] =
+  [80] =
     {field_outcome, 0, .inherited = true},
     {field_outcome, 1, .inherited = true},
-  [83] =
+  [82] =
     {field_outcome, 5},
     {field_outcome, 6, .inherited = true},
-  [85] =
+  [84] =
     {field_lint, 2},
     {field_reason, 6},
-  [87] =
+  [86] =
     {field_name, 0},
     {field_range, 2},
-  [89] =
+  [88] =
     {field_kind, 1},
-  [90] =
+  [89] =
     {field_kind, 0, .inherited = true},
     {field_kind, 1, .inherited = true},
-  [92] =
+  [91] =
+    {field_name, 1},
+    {field_per, 3},
+  [93] =
     {field_target, 2},
     {field_total, 0},
     {field_window, 3},
-  [95] =
-    {field_argument, 1},
   [96] =
+    {field_argument, 1},
+  [97] =
     {field_argument, 2},
     {field_argument, 3, .inherited = true},
     {field_function, 0},
-  [99] =
+  [100] =
     {field_argument, 0, .inherited = true},
     {field_argument, 1, .inherited = true},
-  [101] =
+  [102] =
     {field_event, 2},
     {field_field, 4},
     {field_function, 0},
-  [104] =
+  [105] =
     {field_condition, 4},
     {field_event, 2},
     {field_function, 0},
-  [107] =
-    {field_times, 3},
   [108] =
+    {field_times, 3},
+  [109] =
     {field_from, 3},
     {field_to, 5},
-  [110] =
-    {field_from, 1},
   [111] =
-    {field_to, 1},
+    {field_from, 1},
   [112] =
+    {field_to, 1},
+  [113] =
     {field_name, 1},
     {field_range, 3},
-  [114] =
+  [115] =
     {field_count, 2},
     {field_filter, 3},
     {field_window, 4},
-  [117] =
-    {field_event, 1},
   [118] =
+    {field_event, 1},
+  [119] =
     {field_anchor, 3},
     {field_anchor_word, 2},
     {field_duration, 1},
-  [121] =
+  [122] =
     {field_end, 3},
     {field_start, 1},
-  [123] =
+  [124] =
     {field_alternative, 5},
     {field_condition, 1},
     {field_consequence, 3},
-  [126] =
+  [127] =
     {field_event, 2},
     {field_field, 4},
     {field_function, 0},
     {field_window, 5},
-  [130] =
+  [131] =
     {field_condition, 4},
     {field_event, 2},
     {field_function, 0},
     {field_window, 5},
-  [134] =
-    {field_subject, 1},
   [135] =
+    {field_subject, 1},
+  [136] =
     {field_rate, 0},
     {field_threshold, 4},
-  [137] =
-    {field_outcome, 2},
   [138] =
-    {field_value, 2},
+    {field_outcome, 2},
   [139] =
+    {field_value, 2},
+  [140] =
     {field_measure, 0},
     {field_operator, 1},
     {field_value, 2},
-  [142] =
+  [143] =
     {field_name, 0},
     {field_value, 2},
-  [144] =
+  [145] =
     {field_event, 1},
     {field_event, 2, .inherited = true},
-  [146] =
-    {field_of, 3},
   [147] =
+    {field_of, 3},
+  [148] =
     {field_anchor, 5},
     {field_anchor_word, 4},
     {field_count, 2},
     {field_filter, 0},
     {field_period, 3},
-  [152] =
+  [153] =
     {field_count, 2},
     {field_filter, 0},
     {field_period, 4},
     {field_window, 5},
-  [156] =
+  [157] =
     {field_condition, 6},
     {field_event, 2},
     {field_field, 4},
     {field_function, 0},
-  [160] =
+  [161] =
     {field_amount, 2},
     {field_case, 0},
-  [162] =
+  [163] =
     {field_amount, 3},
     {field_from, 1},
-  [164] =
+  [165] =
     {field_amount, 4},
     {field_date, 2},
-  [166] =
+  [167] =
     {field_from, 1},
     {field_to, 3},
-  [168] =
+  [169] =
     {field_event, 0, .inherited = true},
     {field_event, 1, .inherited = true},
-  [170] =
+  [171] =
     {field_condition, 6},
     {field_event, 2},
     {field_field, 4},
     {field_function, 0},
     {field_window, 7},
-  [175] =
+  [176] =
     {field_field, 1},
     {field_from, 3},
     {field_to, 5},
-  [178] =
+  [179] =
     {field_count, 2},
     {field_of, 5},
-  [180] =
+  [181] =
     {field_duration, 4},
     {field_filter, 0},
     {field_window, 7},
-  [183] =
+  [184] =
     {field_amount, 5},
     {field_baseline, 7},
     {field_direction, 1},
     {field_value, 0},
     {field_window, 8},
-  [188] =
+  [189] =
     {field_direction, 5},
     {field_effect, 4},
     {field_measure, 0},
-  [191] =
-    {field_event, 2},
   [192] =
+    {field_event, 2},
+  [193] =
+    {field_days, 3},
+  [194] =
     {field_level, 2},
     {field_test, 4},
 };
@@ -3234,23 +3233,23 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 0:
       if (eof) ADVANCE(18);
       ADVANCE_MAP(
-        '!', 7,
+        '!', 6,
         '"', 1,
-        '(', 32,
-        ')', 36,
-        '*', 49,
-        '+', 47,
-        ',', 33,
-        '-', 48,
-        '.', 38,
-        '/', 50,
-        ':', 41,
-        '<', 55,
-        '=', 35,
-        '>', 56,
-        '?', 44,
-        '{', 39,
-        '}', 40,
+        '(', 34,
+        ')', 38,
+        '*', 50,
+        '+', 48,
+        ',', 35,
+        '-', 49,
+        '.', 40,
+        '/', 51,
+        ':', 43,
+        '<', 56,
+        '=', 37,
+        '>', 57,
+        '?', 46,
+        '{', 41,
+        '}', 42,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(0);
@@ -3260,27 +3259,27 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(20);
       END_STATE();
     case 1:
-      if (lookahead == '"') ADVANCE(31);
+      if (lookahead == '"') ADVANCE(33);
       if (lookahead != 0 &&
           lookahead != '\n') ADVANCE(1);
       END_STATE();
     case 2:
       ADVANCE_MAP(
-        '(', 32,
-        ')', 36,
-        ',', 33,
-        '-', 13,
+        '(', 34,
+        ')', 38,
+        ',', 35,
+        '-', 12,
         '.', 4,
         '/', 5,
-        ':', 41,
-        '=', 34,
-        '?', 43,
-        '{', 39,
-        '}', 40,
+        ':', 43,
+        '=', 36,
+        '?', 45,
+        '{', 41,
+        '}', 42,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(2);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(27);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(20);
@@ -3289,71 +3288,67 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (lookahead == '-') ADVANCE(16);
       END_STATE();
     case 4:
-      if (lookahead == '.') ADVANCE(42);
+      if (lookahead == '.') ADVANCE(44);
       END_STATE();
     case 5:
       if (lookahead == '/') ADVANCE(19);
       END_STATE();
     case 6:
-      if (lookahead == '/') ADVANCE(5);
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(6);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(45);
+      if (lookahead == '=') ADVANCE(53);
       END_STATE();
     case 7:
       if (lookahead == '=') ADVANCE(52);
       END_STATE();
     case 8:
-      if (lookahead == '=') ADVANCE(51);
+      if (lookahead == '?') ADVANCE(47);
       END_STATE();
     case 9:
-      if (lookahead == '?') ADVANCE(46);
-      END_STATE();
-    case 10:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(26);
       END_STATE();
-    case 11:
+    case 10:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(3);
+      END_STATE();
+    case 11:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
       END_STATE();
     case 12:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(29);
       END_STATE();
     case 13:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(27);
-      END_STATE();
-    case 14:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(28);
       END_STATE();
+    case 14:
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
+      END_STATE();
     case 15:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(11);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(10);
       END_STATE();
     case 16:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(12);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(11);
       END_STATE();
     case 17:
       if (eof) ADVANCE(18);
       ADVANCE_MAP(
-        '!', 7,
-        '"', 1,
-        '(', 32,
-        ')', 36,
-        '*', 49,
-        '+', 47,
-        ',', 33,
-        '-', 48,
-        '.', 37,
-        '/', 50,
-        ':', 41,
-        '<', 55,
-        '=', 8,
-        '>', 56,
-        '?', 9,
-        '{', 39,
-        '}', 40,
+        '!', 6,
+        '(', 34,
+        ')', 38,
+        '*', 50,
+        '+', 48,
+        ',', 35,
+        '-', 49,
+        '.', 39,
+        '/', 51,
+        ':', 43,
+        '<', 56,
+        '=', 7,
+        '>', 57,
+        '?', 8,
+        '{', 41,
+        '}', 42,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(24);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(25);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
           ('a' <= lookahead && lookahead <= 'z')) ADVANCE(20);
@@ -3375,146 +3370,151 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 21:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
+      if (lookahead == '%') ADVANCE(32);
       if (lookahead == '-') ADVANCE(15);
-      if (lookahead == '.') ADVANCE(10);
+      if (lookahead == '.') ADVANCE(9);
       if (('0' <= lookahead && lookahead <= '9') ||
           lookahead == '_') ADVANCE(25);
       END_STATE();
     case 22:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
-      if (lookahead == '.') ADVANCE(10);
+      if (lookahead == '%') ADVANCE(32);
+      if (lookahead == '.') ADVANCE(9);
       if (lookahead == '_') ADVANCE(25);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(21);
       END_STATE();
     case 23:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
-      if (lookahead == '.') ADVANCE(10);
+      if (lookahead == '%') ADVANCE(32);
+      if (lookahead == '.') ADVANCE(9);
       if (lookahead == '_') ADVANCE(25);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(22);
       END_STATE();
     case 24:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
-      if (lookahead == '.') ADVANCE(10);
+      if (lookahead == '%') ADVANCE(32);
+      if (lookahead == '.') ADVANCE(9);
       if (lookahead == '_') ADVANCE(25);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(23);
       END_STATE();
     case 25:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
-      if (lookahead == '.') ADVANCE(10);
+      if (lookahead == '%') ADVANCE(32);
+      if (lookahead == '.') ADVANCE(9);
       if (('0' <= lookahead && lookahead <= '9') ||
           lookahead == '_') ADVANCE(25);
       END_STATE();
     case 26:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '%') ADVANCE(30);
+      if (lookahead == '%') ADVANCE(32);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(26);
       END_STATE();
     case 27:
-      ACCEPT_TOKEN(sym_signed_number);
-      if (lookahead == '.') ADVANCE(14);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(13);
       if (('0' <= lookahead && lookahead <= '9') ||
           lookahead == '_') ADVANCE(27);
       END_STATE();
     case 28:
-      ACCEPT_TOKEN(sym_signed_number);
+      ACCEPT_TOKEN(sym_number);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(28);
       END_STATE();
     case 29:
-      ACCEPT_TOKEN(sym_date);
+      ACCEPT_TOKEN(sym_signed_number);
+      if (lookahead == '.') ADVANCE(14);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          lookahead == '_') ADVANCE(29);
       END_STATE();
     case 30:
-      ACCEPT_TOKEN(sym_percent);
+      ACCEPT_TOKEN(sym_signed_number);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
       END_STATE();
     case 31:
-      ACCEPT_TOKEN(sym_string);
+      ACCEPT_TOKEN(sym_date);
       END_STATE();
     case 32:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
+      ACCEPT_TOKEN(sym_percent);
       END_STATE();
     case 33:
-      ACCEPT_TOKEN(anon_sym_COMMA);
+      ACCEPT_TOKEN(sym_string);
       END_STATE();
     case 34:
-      ACCEPT_TOKEN(anon_sym_EQ);
+      ACCEPT_TOKEN(anon_sym_LPAREN);
       END_STATE();
     case 35:
-      ACCEPT_TOKEN(anon_sym_EQ);
-      if (lookahead == '=') ADVANCE(51);
+      ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
     case 36:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
+      ACCEPT_TOKEN(anon_sym_EQ);
       END_STATE();
     case 37:
-      ACCEPT_TOKEN(anon_sym_DOT);
+      ACCEPT_TOKEN(anon_sym_EQ);
+      if (lookahead == '=') ADVANCE(52);
       END_STATE();
     case 38:
-      ACCEPT_TOKEN(anon_sym_DOT);
-      if (lookahead == '.') ADVANCE(42);
+      ACCEPT_TOKEN(anon_sym_RPAREN);
       END_STATE();
     case 39:
-      ACCEPT_TOKEN(anon_sym_LBRACE);
+      ACCEPT_TOKEN(anon_sym_DOT);
       END_STATE();
     case 40:
-      ACCEPT_TOKEN(anon_sym_RBRACE);
+      ACCEPT_TOKEN(anon_sym_DOT);
+      if (lookahead == '.') ADVANCE(44);
       END_STATE();
     case 41:
-      ACCEPT_TOKEN(anon_sym_COLON);
+      ACCEPT_TOKEN(anon_sym_LBRACE);
       END_STATE();
     case 42:
-      ACCEPT_TOKEN(anon_sym_DOT_DOT);
+      ACCEPT_TOKEN(anon_sym_RBRACE);
       END_STATE();
     case 43:
-      ACCEPT_TOKEN(sym_optional_mark);
+      ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
     case 44:
-      ACCEPT_TOKEN(sym_optional_mark);
-      if (lookahead == '?') ADVANCE(46);
+      ACCEPT_TOKEN(anon_sym_DOT_DOT);
       END_STATE();
     case 45:
-      ACCEPT_TOKEN(aux_sym_counting_token1);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          lookahead == '_') ADVANCE(45);
+      ACCEPT_TOKEN(sym_optional_mark);
       END_STATE();
     case 46:
-      ACCEPT_TOKEN(anon_sym_QMARK_QMARK);
+      ACCEPT_TOKEN(sym_optional_mark);
+      if (lookahead == '?') ADVANCE(47);
       END_STATE();
     case 47:
-      ACCEPT_TOKEN(anon_sym_PLUS);
+      ACCEPT_TOKEN(anon_sym_QMARK_QMARK);
       END_STATE();
     case 48:
-      ACCEPT_TOKEN(anon_sym_DASH);
+      ACCEPT_TOKEN(anon_sym_PLUS);
       END_STATE();
     case 49:
-      ACCEPT_TOKEN(anon_sym_STAR);
+      ACCEPT_TOKEN(anon_sym_DASH);
       END_STATE();
     case 50:
+      ACCEPT_TOKEN(anon_sym_STAR);
+      END_STATE();
+    case 51:
       ACCEPT_TOKEN(anon_sym_SLASH);
       if (lookahead == '/') ADVANCE(19);
       END_STATE();
-    case 51:
+    case 52:
       ACCEPT_TOKEN(anon_sym_EQ_EQ);
       END_STATE();
-    case 52:
+    case 53:
       ACCEPT_TOKEN(anon_sym_BANG_EQ);
       END_STATE();
-    case 53:
+    case 54:
       ACCEPT_TOKEN(anon_sym_LT_EQ);
       END_STATE();
-    case 54:
+    case 55:
       ACCEPT_TOKEN(anon_sym_GT_EQ);
       END_STATE();
-    case 55:
-      ACCEPT_TOKEN(anon_sym_LT);
-      if (lookahead == '=') ADVANCE(53);
-      END_STATE();
     case 56:
-      ACCEPT_TOKEN(anon_sym_GT);
+      ACCEPT_TOKEN(anon_sym_LT);
       if (lookahead == '=') ADVANCE(54);
+      END_STATE();
+    case 57:
+      ACCEPT_TOKEN(anon_sym_GT);
+      if (lookahead == '=') ADVANCE(55);
       END_STATE();
     default:
       return false;
@@ -4828,16 +4828,16 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
   [1] = {.lex_state = 0},
   [2] = {.lex_state = 17},
-  [3] = {.lex_state = 17},
-  [4] = {.lex_state = 17},
-  [5] = {.lex_state = 17},
-  [6] = {.lex_state = 17},
+  [3] = {.lex_state = 0},
+  [4] = {.lex_state = 0},
+  [5] = {.lex_state = 0},
+  [6] = {.lex_state = 0},
   [7] = {.lex_state = 17},
   [8] = {.lex_state = 17},
   [9] = {.lex_state = 17},
   [10] = {.lex_state = 17},
   [11] = {.lex_state = 17},
-  [12] = {.lex_state = 17},
+  [12] = {.lex_state = 0},
   [13] = {.lex_state = 17},
   [14] = {.lex_state = 17},
   [15] = {.lex_state = 17},
@@ -4880,85 +4880,85 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [52] = {.lex_state = 17},
   [53] = {.lex_state = 17},
   [54] = {.lex_state = 17},
-  [55] = {.lex_state = 17},
+  [55] = {.lex_state = 0},
   [56] = {.lex_state = 17},
   [57] = {.lex_state = 17},
   [58] = {.lex_state = 17},
   [59] = {.lex_state = 17},
-  [60] = {.lex_state = 17},
-  [61] = {.lex_state = 17},
-  [62] = {.lex_state = 17},
-  [63] = {.lex_state = 17},
-  [64] = {.lex_state = 17},
-  [65] = {.lex_state = 17},
-  [66] = {.lex_state = 17},
-  [67] = {.lex_state = 17},
-  [68] = {.lex_state = 17},
-  [69] = {.lex_state = 17},
-  [70] = {.lex_state = 17},
-  [71] = {.lex_state = 17},
-  [72] = {.lex_state = 17},
-  [73] = {.lex_state = 17},
-  [74] = {.lex_state = 17},
-  [75] = {.lex_state = 17},
-  [76] = {.lex_state = 17},
-  [77] = {.lex_state = 17},
+  [60] = {.lex_state = 0},
+  [61] = {.lex_state = 0},
+  [62] = {.lex_state = 0},
+  [63] = {.lex_state = 0},
+  [64] = {.lex_state = 0},
+  [65] = {.lex_state = 0},
+  [66] = {.lex_state = 0},
+  [67] = {.lex_state = 0},
+  [68] = {.lex_state = 0},
+  [69] = {.lex_state = 0},
+  [70] = {.lex_state = 0},
+  [71] = {.lex_state = 0},
+  [72] = {.lex_state = 0},
+  [73] = {.lex_state = 0},
+  [74] = {.lex_state = 0},
+  [75] = {.lex_state = 0},
+  [76] = {.lex_state = 0},
+  [77] = {.lex_state = 0},
   [78] = {.lex_state = 17},
-  [79] = {.lex_state = 17},
-  [80] = {.lex_state = 17},
-  [81] = {.lex_state = 17},
-  [82] = {.lex_state = 17},
-  [83] = {.lex_state = 17},
-  [84] = {.lex_state = 17},
-  [85] = {.lex_state = 17},
-  [86] = {.lex_state = 17},
-  [87] = {.lex_state = 17},
-  [88] = {.lex_state = 17},
-  [89] = {.lex_state = 17},
-  [90] = {.lex_state = 17},
-  [91] = {.lex_state = 17},
+  [79] = {.lex_state = 0},
+  [80] = {.lex_state = 0},
+  [81] = {.lex_state = 0},
+  [82] = {.lex_state = 0},
+  [83] = {.lex_state = 0},
+  [84] = {.lex_state = 0},
+  [85] = {.lex_state = 0},
+  [86] = {.lex_state = 0},
+  [87] = {.lex_state = 0},
+  [88] = {.lex_state = 0},
+  [89] = {.lex_state = 0},
+  [90] = {.lex_state = 0},
+  [91] = {.lex_state = 0},
   [92] = {.lex_state = 17},
-  [93] = {.lex_state = 17},
-  [94] = {.lex_state = 17},
-  [95] = {.lex_state = 17},
-  [96] = {.lex_state = 17},
-  [97] = {.lex_state = 17},
-  [98] = {.lex_state = 17},
-  [99] = {.lex_state = 17},
-  [100] = {.lex_state = 17},
-  [101] = {.lex_state = 17},
-  [102] = {.lex_state = 17},
-  [103] = {.lex_state = 17},
-  [104] = {.lex_state = 17},
-  [105] = {.lex_state = 17},
-  [106] = {.lex_state = 17},
-  [107] = {.lex_state = 17},
-  [108] = {.lex_state = 17},
-  [109] = {.lex_state = 17},
-  [110] = {.lex_state = 17},
-  [111] = {.lex_state = 17},
-  [112] = {.lex_state = 17},
-  [113] = {.lex_state = 17},
-  [114] = {.lex_state = 17},
-  [115] = {.lex_state = 17},
-  [116] = {.lex_state = 17},
-  [117] = {.lex_state = 17},
-  [118] = {.lex_state = 17},
-  [119] = {.lex_state = 17},
-  [120] = {.lex_state = 17},
+  [93] = {.lex_state = 0},
+  [94] = {.lex_state = 0},
+  [95] = {.lex_state = 0},
+  [96] = {.lex_state = 0},
+  [97] = {.lex_state = 0},
+  [98] = {.lex_state = 0},
+  [99] = {.lex_state = 0},
+  [100] = {.lex_state = 0},
+  [101] = {.lex_state = 0},
+  [102] = {.lex_state = 0},
+  [103] = {.lex_state = 0},
+  [104] = {.lex_state = 0},
+  [105] = {.lex_state = 0},
+  [106] = {.lex_state = 0},
+  [107] = {.lex_state = 0},
+  [108] = {.lex_state = 0},
+  [109] = {.lex_state = 0},
+  [110] = {.lex_state = 0},
+  [111] = {.lex_state = 0},
+  [112] = {.lex_state = 0},
+  [113] = {.lex_state = 0},
+  [114] = {.lex_state = 0},
+  [115] = {.lex_state = 0},
+  [116] = {.lex_state = 0},
+  [117] = {.lex_state = 0},
+  [118] = {.lex_state = 0},
+  [119] = {.lex_state = 0},
+  [120] = {.lex_state = 0},
   [121] = {.lex_state = 17},
-  [122] = {.lex_state = 17},
-  [123] = {.lex_state = 17},
-  [124] = {.lex_state = 17},
-  [125] = {.lex_state = 17},
-  [126] = {.lex_state = 17},
+  [122] = {.lex_state = 0},
+  [123] = {.lex_state = 0},
+  [124] = {.lex_state = 0},
+  [125] = {.lex_state = 0},
+  [126] = {.lex_state = 0},
   [127] = {.lex_state = 17},
-  [128] = {.lex_state = 17},
-  [129] = {.lex_state = 17},
-  [130] = {.lex_state = 17},
-  [131] = {.lex_state = 17},
-  [132] = {.lex_state = 17},
-  [133] = {.lex_state = 17},
+  [128] = {.lex_state = 0},
+  [129] = {.lex_state = 0},
+  [130] = {.lex_state = 0},
+  [131] = {.lex_state = 0},
+  [132] = {.lex_state = 0},
+  [133] = {.lex_state = 0},
   [134] = {.lex_state = 17},
   [135] = {.lex_state = 17},
   [136] = {.lex_state = 17},
@@ -5018,7 +5018,7 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [190] = {.lex_state = 0},
   [191] = {.lex_state = 17},
   [192] = {.lex_state = 0},
-  [193] = {.lex_state = 17},
+  [193] = {.lex_state = 0},
   [194] = {.lex_state = 17},
   [195] = {.lex_state = 17},
   [196] = {.lex_state = 0},
@@ -5201,12 +5201,12 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [373] = {.lex_state = 0},
   [374] = {.lex_state = 0},
   [375] = {.lex_state = 0},
-  [376] = {.lex_state = 2},
+  [376] = {.lex_state = 17},
   [377] = {.lex_state = 0},
   [378] = {.lex_state = 0},
   [379] = {.lex_state = 0},
   [380] = {.lex_state = 0},
-  [381] = {.lex_state = 2},
+  [381] = {.lex_state = 17},
   [382] = {.lex_state = 0},
   [383] = {.lex_state = 0},
   [384] = {.lex_state = 0},
@@ -5218,14 +5218,14 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [390] = {.lex_state = 0},
   [391] = {.lex_state = 0},
   [392] = {.lex_state = 0},
-  [393] = {.lex_state = 2},
+  [393] = {.lex_state = 17},
   [394] = {.lex_state = 0},
   [395] = {.lex_state = 0},
   [396] = {.lex_state = 0},
   [397] = {.lex_state = 2},
   [398] = {.lex_state = 0},
-  [399] = {.lex_state = 2},
-  [400] = {.lex_state = 2},
+  [399] = {.lex_state = 17},
+  [400] = {.lex_state = 17},
   [401] = {.lex_state = 0},
   [402] = {.lex_state = 0},
   [403] = {.lex_state = 0},
@@ -5236,7 +5236,7 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [408] = {.lex_state = 0},
   [409] = {.lex_state = 0},
   [410] = {.lex_state = 0},
-  [411] = {.lex_state = 2},
+  [411] = {.lex_state = 17},
   [412] = {.lex_state = 0},
   [413] = {.lex_state = 0},
   [414] = {.lex_state = 2},
@@ -5250,7 +5250,7 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [422] = {.lex_state = 0},
   [423] = {.lex_state = 0},
   [424] = {.lex_state = 0},
-  [425] = {.lex_state = 2},
+  [425] = {.lex_state = 17},
   [426] = {.lex_state = 0},
   [427] = {.lex_state = 0},
   [428] = {.lex_state = 0},
@@ -5297,13 +5297,13 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [469] = {.lex_state = 0},
   [470] = {.lex_state = 0},
   [471] = {.lex_state = 2},
-  [472] = {.lex_state = 2},
+  [472] = {.lex_state = 17},
   [473] = {.lex_state = 0},
   [474] = {.lex_state = 0},
   [475] = {.lex_state = 0},
   [476] = {.lex_state = 0},
   [477] = {.lex_state = 0},
-  [478] = {.lex_state = 17},
+  [478] = {.lex_state = 0},
   [479] = {.lex_state = 0},
   [480] = {.lex_state = 0},
   [481] = {.lex_state = 0},
@@ -5313,20 +5313,20 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [485] = {.lex_state = 0},
   [486] = {.lex_state = 0},
   [487] = {.lex_state = 0},
-  [488] = {.lex_state = 17},
+  [488] = {.lex_state = 0},
   [489] = {.lex_state = 0},
   [490] = {.lex_state = 0},
   [491] = {.lex_state = 0},
   [492] = {.lex_state = 0},
   [493] = {.lex_state = 0},
   [494] = {.lex_state = 0},
-  [495] = {.lex_state = 2},
+  [495] = {.lex_state = 17},
   [496] = {.lex_state = 0},
   [497] = {.lex_state = 0},
   [498] = {.lex_state = 0},
   [499] = {.lex_state = 0},
   [500] = {.lex_state = 0},
-  [501] = {.lex_state = 17},
+  [501] = {.lex_state = 0},
   [502] = {.lex_state = 0},
   [503] = {.lex_state = 0},
   [504] = {.lex_state = 0},
@@ -5334,20 +5334,20 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [506] = {.lex_state = 0},
   [507] = {.lex_state = 0},
   [508] = {.lex_state = 0},
-  [509] = {.lex_state = 17},
+  [509] = {.lex_state = 0},
   [510] = {.lex_state = 0},
   [511] = {.lex_state = 0},
   [512] = {.lex_state = 0},
   [513] = {.lex_state = 0},
   [514] = {.lex_state = 0},
   [515] = {.lex_state = 0},
-  [516] = {.lex_state = 17},
+  [516] = {.lex_state = 0},
   [517] = {.lex_state = 0},
   [518] = {.lex_state = 0},
   [519] = {.lex_state = 0},
-  [520] = {.lex_state = 6},
+  [520] = {.lex_state = 17},
   [521] = {.lex_state = 0},
-  [522] = {.lex_state = 17},
+  [522] = {.lex_state = 0},
   [523] = {.lex_state = 0},
   [524] = {.lex_state = 0},
   [525] = {.lex_state = 0},
@@ -5357,17 +5357,17 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [529] = {.lex_state = 0},
   [530] = {.lex_state = 0},
   [531] = {.lex_state = 0},
-  [532] = {.lex_state = 17},
+  [532] = {.lex_state = 0},
   [533] = {.lex_state = 0},
   [534] = {.lex_state = 0},
   [535] = {.lex_state = 0},
-  [536] = {.lex_state = 2},
+  [536] = {.lex_state = 17},
   [537] = {.lex_state = 0},
   [538] = {.lex_state = 0},
   [539] = {.lex_state = 0},
   [540] = {.lex_state = 0},
   [541] = {.lex_state = 0},
-  [542] = {.lex_state = 2},
+  [542] = {.lex_state = 17},
   [543] = {.lex_state = 0},
   [544] = {.lex_state = 0},
   [545] = {.lex_state = 0},
@@ -5402,9 +5402,9 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [574] = {.lex_state = 0},
   [575] = {.lex_state = 0},
   [576] = {.lex_state = 0},
-  [577] = {.lex_state = 17},
+  [577] = {.lex_state = 0},
   [578] = {.lex_state = 0},
-  [579] = {.lex_state = 2},
+  [579] = {.lex_state = 17},
   [580] = {.lex_state = 0},
   [581] = {.lex_state = 0},
   [582] = {.lex_state = 0},
@@ -5423,11 +5423,11 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [595] = {.lex_state = 0},
   [596] = {.lex_state = 0},
   [597] = {.lex_state = 0},
-  [598] = {.lex_state = 2},
+  [598] = {.lex_state = 17},
   [599] = {.lex_state = 0},
   [600] = {.lex_state = 0},
   [601] = {.lex_state = 0},
-  [602] = {.lex_state = 17},
+  [602] = {.lex_state = 0},
   [603] = {.lex_state = 0},
   [604] = {.lex_state = 0},
   [605] = {.lex_state = 0},
@@ -5577,7 +5577,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_counting] = ACTIONS(1),
     [anon_sym_any] = ACTIONS(1),
     [anon_sym_every] = ACTIONS(1),
-    [aux_sym_counting_token1] = ACTIONS(1),
     [anon_sym_excluding] = ACTIONS(1),
     [anon_sym_between] = ACTIONS(1),
     [anon_sym_if] = ACTIONS(1),
@@ -18675,7 +18674,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(3), 1,
       sym_comment,
     ACTIONS(1369), 1,
-      aux_sym_counting_token1,
+      sym_number,
   [16240] = 2,
     ACTIONS(3), 1,
       sym_comment,
@@ -19884,25 +19883,25 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [63] = {.entry = {.count = 1, .reusable = false}}, SHIFT(91),
   [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
   [67] = {.entry = {.count = 1, .reusable = false}}, SHIFT(469),
-  [69] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 3, 0, 0),
-  [71] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 3, 0, 0),
-  [73] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 4, 0, 0),
-  [75] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 4, 0, 0),
-  [77] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 1, 0, 0),
+  [69] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 3, 0, 20),
+  [71] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 3, 0, 20),
+  [73] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 4, 0, 53),
+  [75] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 4, 0, 53),
+  [77] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 1, 0, 5),
   [79] = {.entry = {.count = 1, .reusable = true}}, SHIFT(600),
-  [81] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 1, 0, 0),
-  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 2, 0, 12),
-  [85] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 2, 0, 12),
-  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 2, 0, 0),
+  [81] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 1, 0, 5),
+  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 2, 0, 11),
+  [85] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 2, 0, 11),
+  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit, 2, 0, 2),
   [89] = {.entry = {.count = 1, .reusable = true}}, SHIFT(604),
-  [91] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 2, 0, 0),
-  [93] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 3, 0, 27),
+  [91] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unit, 2, 0, 2),
+  [93] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 3, 0, 26),
   [95] = {.entry = {.count = 1, .reusable = true}}, SHIFT(609),
   [97] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
   [99] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
   [101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
   [103] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 3, 0, 27),
+  [105] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 3, 0, 26),
   [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 5, 0, 58),
   [109] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
   [111] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 5, 0, 58),
@@ -19919,8 +19918,8 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [133] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 7, 0, 82),
   [135] = {.entry = {.count = 1, .reusable = true}}, SHIFT(489),
   [137] = {.entry = {.count = 1, .reusable = true}}, SHIFT(539),
-  [139] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_after, 2, 0, 44),
-  [141] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_after, 2, 0, 44),
+  [139] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_after, 2, 0, 43),
+  [141] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_after, 2, 0, 43),
   [143] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_within, 4, 0, 67),
   [145] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_within, 4, 0, 67),
   [147] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_between, 4, 0, 68),
@@ -19929,35 +19928,35 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [153] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__expression, 1, 0, 0),
   [155] = {.entry = {.count = 1, .reusable = true}}, SHIFT(599),
   [157] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__expression, 1, 0, 0),
-  [159] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_access, 3, 0, 29),
-  [161] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_access, 3, 0, 29),
+  [159] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_access, 3, 0, 28),
+  [161] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_access, 3, 0, 28),
   [163] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant, 1, 0, 0),
   [165] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_participant, 1, 0, 0),
-  [167] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 3, 0, 25),
-  [169] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 3, 0, 25),
-  [171] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unary_expression, 2, 0, 13),
-  [173] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unary_expression, 2, 0, 13),
+  [167] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_expression, 3, 0, 24),
+  [169] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_expression, 3, 0, 24),
+  [171] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unary_expression, 2, 0, 12),
+  [173] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_unary_expression, 2, 0, 12),
   [175] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_if_expression, 6, 0, 69),
   [177] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__sum_expression, 1, 0, 0),
   [179] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__sum_expression, 1, 0, 0),
-  [181] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 4, 0, 46),
-  [183] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 4, 0, 46),
-  [185] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_max_call, 4, 0, 45),
-  [187] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_min_max_call, 4, 0, 45),
+  [181] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 4, 0, 45),
+  [183] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 4, 0, 45),
+  [185] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_max_call, 4, 0, 44),
+  [187] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_min_max_call, 4, 0, 44),
   [189] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_max_call, 5, 0, 56),
   [191] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_min_max_call, 5, 0, 56),
-  [193] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call, 4, 0, 45),
-  [195] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call, 4, 0, 45),
+  [193] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call, 4, 0, 44),
+  [195] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call, 4, 0, 44),
   [197] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_boolean, 1, 0, 0),
   [199] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_boolean, 1, 0, 0),
   [201] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized_expression, 3, 0, 0),
   [203] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized_expression, 3, 0, 0),
   [205] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call, 5, 0, 56),
   [207] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call, 5, 0, 56),
-  [209] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_presence, 3, 0, 26),
-  [211] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_presence, 3, 0, 26),
-  [213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call, 3, 0, 28),
-  [215] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call, 3, 0, 28),
+  [209] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_presence, 3, 0, 25),
+  [211] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_presence, 3, 0, 25),
+  [213] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_call, 3, 0, 27),
+  [215] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_call, 3, 0, 27),
   [217] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 6, 0, 70),
   [219] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_aggregate, 6, 0, 70),
   [221] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_aggregate, 6, 0, 71),
@@ -20008,7 +20007,7 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(554),
   [313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
   [315] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 4, 0, 8),
+  [317] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 4, 0, 7),
   [319] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
   [321] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(482),
   [324] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(450),
@@ -20024,25 +20023,25 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [354] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(590),
   [357] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(592),
   [360] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(593),
-  [363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 7, 0, 47),
-  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 6, 0, 30),
-  [367] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 5, 0, 14),
+  [363] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 7, 0, 46),
+  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 6, 0, 29),
+  [367] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_declaration, 5, 0, 13),
   [369] = {.entry = {.count = 1, .reusable = false}}, SHIFT(171),
   [371] = {.entry = {.count = 1, .reusable = false}}, SHIFT(614),
-  [373] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 48),
-  [375] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 48), SHIFT_REPEAT(576),
-  [378] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 48),
-  [380] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_clause, 2, 0, 16),
+  [373] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 47),
+  [375] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 47), SHIFT_REPEAT(576),
+  [378] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 47),
+  [380] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_clause, 2, 0, 15),
   [382] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__literal, 1, 0, 0),
   [384] = {.entry = {.count = 1, .reusable = true}}, SHIFT(584),
   [386] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__literal, 1, 0, 0),
-  [388] = {.entry = {.count = 2, .reusable = true}}, REDUCE(sym_unit, 1, 0, 0), SHIFT(600),
-  [391] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 17),
-  [393] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 17),
-  [395] = {.entry = {.count = 2, .reusable = true}}, REDUCE(sym_unit, 2, 0, 0), SHIFT(604),
-  [398] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_eligible_clause, 3, 0, 32),
-  [400] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_where, 3, 0, 32),
-  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_where, 3, 0, 42),
+  [388] = {.entry = {.count = 2, .reusable = true}}, REDUCE(sym_unit, 1, 0, 5), SHIFT(600),
+  [391] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 16),
+  [393] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_requires_clause_repeat1, 2, 0, 16),
+  [395] = {.entry = {.count = 2, .reusable = true}}, REDUCE(sym_unit, 2, 0, 2), SHIFT(604),
+  [398] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_eligible_clause, 3, 0, 31),
+  [400] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_where, 3, 0, 31),
+  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_where, 3, 0, 41),
   [404] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
   [406] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
   [408] = {.entry = {.count = 1, .reusable = true}}, SHIFT(628),
@@ -20088,7 +20087,7 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_record_field, 3, 0, 77),
   [505] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
   [507] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_tier, 4, 0, 84),
-  [509] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_highest_declaration, 7, 0, 49),
+  [509] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_highest_declaration, 7, 0, 48),
   [511] = {.entry = {.count = 1, .reusable = true}}, SHIFT(576),
   [513] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_anchor_word, 1, 0, 0),
   [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_anchor_word, 1, 0, 0),
@@ -20097,8 +20096,8 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [521] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_declaration, 2, 0, 2),
   [523] = {.entry = {.count = 1, .reusable = true}}, SHIFT(624),
   [525] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [527] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_attribute, 8, 0, 50),
-  [529] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_allow_attribute, 8, 0, 50),
+  [527] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_allow_attribute, 8, 0, 49),
+  [529] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_allow_attribute, 8, 0, 49),
   [531] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 2, 0, 1),
   [533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(563),
   [535] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
@@ -20111,34 +20110,34 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [549] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__item, 1, 0, 0),
   [551] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mean_of, 3, 0, 75),
   [553] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_mean_of, 3, 0, 75),
-  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bands_declaration, 7, 0, 20),
+  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bands_declaration, 7, 0, 19),
   [557] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 3),
   [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 4, 0, 2),
   [561] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 4),
   [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_declaration, 3, 0, 0),
   [565] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 5, 0, 2),
-  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 5, 0, 15),
-  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 5, 0, 11),
+  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 5, 0, 14),
+  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 5, 0, 10),
   [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_declaration, 5, 0, 2),
-  [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 7, 0, 35),
+  [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 7, 0, 34),
   [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_enum_declaration, 6, 0, 2),
-  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_share_where, 3, 0, 32),
-  [579] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_share_where, 3, 0, 32),
+  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_share_where, 3, 0, 31),
+  [579] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_share_where, 3, 0, 31),
   [581] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 4, 0, 2),
   [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_test_declaration, 4, 0, 2),
-  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bands_declaration, 6, 0, 20),
+  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bands_declaration, 6, 0, 19),
   [587] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_contract_declaration, 5, 0, 2),
-  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 6, 0, 11),
+  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 6, 0, 10),
   [591] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_declaration, 5, 0, 2),
   [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_enum_declaration, 5, 0, 2),
-  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 6, 0, 15),
+  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_declaration, 6, 0, 14),
   [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 5, 0, 2),
-  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 5, 0, 11),
+  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_event_declaration, 5, 0, 10),
   [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_declaration, 4, 0, 2),
-  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 6, 0, 35),
+  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 6, 0, 34),
   [605] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_declaration, 4, 0, 0),
   [607] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_declaration, 4, 0, 6),
-  [609] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 6, 0, 11),
+  [609] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_outcome_declaration, 6, 0, 10),
   [611] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_enum_declaration, 7, 0, 2),
   [613] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_contract_declaration, 4, 0, 2),
   [615] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_consecutive, 7, 0, 81),
@@ -20146,13 +20145,13 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [619] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exclusion, 2, 0, 66),
   [621] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cumulative, 8, 0, 91),
   [623] = {.entry = {.count = 1, .reusable = false}}, SHIFT(275),
-  [625] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_absence, 3, 0, 43),
+  [625] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_absence, 3, 0, 42),
   [627] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_exclusion, 3, 0, 78),
   [629] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_at_most, 5, 0, 65),
   [631] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_exclusion_repeat1, 2, 0, 87), SHIFT_REPEAT(625),
   [634] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_exclusion_repeat1, 2, 0, 87),
   [636] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods, 7, 0, 80),
-  [638] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_counting, 5, 0, 0),
+  [638] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_counting, 5, 0, 95),
   [640] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
   [642] = {.entry = {.count = 1, .reusable = true}}, SHIFT(589),
   [644] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
@@ -20169,28 +20168,28 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [671] = {.entry = {.count = 1, .reusable = true}}, SHIFT(231),
   [673] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_at_most, 6, 0, 65),
   [675] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_consecutive, 8, 0, 81),
-  [677] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_absence, 4, 0, 43),
+  [677] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_absence, 4, 0, 42),
   [679] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cumulative, 9, 0, 91),
   [681] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_change, 9, 0, 92),
   [683] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_reaches, 4, 0, 54),
-  [685] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_occurrence, 2, 0, 24),
-  [687] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition_binary, 3, 0, 25),
+  [685] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_occurrence, 2, 0, 23),
+  [687] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition_binary, 3, 0, 24),
   [689] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
   [691] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods, 8, 0, 80),
-  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_clause, 2, 0, 17),
-  [695] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_achieved_clause, 3, 0, 32),
+  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_clause, 2, 0, 16),
+  [695] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_achieved_clause, 3, 0, 31),
   [697] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [699] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_clause, 3, 0, 33),
-  [701] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_excludes_clause, 2, 0, 17),
-  [703] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_excludes_clause, 3, 0, 33),
-  [705] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claim_clause, 3, 0, 34),
+  [699] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_requires_clause, 3, 0, 32),
+  [701] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_excludes_clause, 2, 0, 16),
+  [703] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_excludes_clause, 3, 0, 32),
+  [705] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claim_clause, 3, 0, 33),
   [707] = {.entry = {.count = 1, .reusable = true}}, SHIFT(578),
   [709] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_by, 7, 0, 72),
   [711] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_tiers, 5, 0, 0),
-  [713] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cap_clause, 2, 0, 16),
-  [715] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_volume_cap, 2, 0, 31),
+  [713] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cap_clause, 2, 0, 15),
+  [715] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_volume_cap, 2, 0, 30),
   [717] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_by, 6, 0, 72),
-  [719] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claim_clause, 5, 0, 34),
+  [719] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claim_clause, 5, 0, 33),
   [721] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_tiers, 4, 0, 0),
   [723] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_tiers, 6, 0, 0),
   [725] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cap_clause, 2, 0, 0),
@@ -20200,8 +20199,8 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [733] = {.entry = {.count = 1, .reusable = true}}, SHIFT(485),
   [735] = {.entry = {.count = 1, .reusable = true}}, SHIFT(487),
   [737] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_pays_by, 5, 0, 72),
-  [739] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 1, 0, 7),
-  [741] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 1, 0, 7),
+  [739] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 1, 0, 5),
+  [741] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 1, 0, 5),
   [743] = {.entry = {.count = 1, .reusable = false}}, SHIFT(525),
   [745] = {.entry = {.count = 1, .reusable = true}}, SHIFT(299),
   [747] = {.entry = {.count = 1, .reusable = false}}, SHIFT(572),
@@ -20213,8 +20212,8 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [759] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
   [761] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
   [763] = {.entry = {.count = 1, .reusable = true}}, SHIFT(571),
-  [765] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 3, 0, 21),
-  [767] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 3, 0, 21),
+  [765] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 3, 0, 20),
+  [767] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 3, 0, 20),
   [769] = {.entry = {.count = 1, .reusable = true}}, SHIFT(297),
   [771] = {.entry = {.count = 1, .reusable = true}}, SHIFT(228),
   [773] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
@@ -20233,36 +20232,36 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [805] = {.entry = {.count = 1, .reusable = true}}, SHIFT(357),
   [807] = {.entry = {.count = 1, .reusable = true}}, SHIFT(472),
   [809] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
-  [811] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 4, 0, 21),
-  [813] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 4, 0, 21),
-  [815] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_currency_entry, 2, 0, 9),
-  [817] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 2, 0, 7),
-  [819] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 2, 0, 7),
+  [811] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 4, 0, 20),
+  [813] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 4, 0, 20),
+  [815] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_currency_entry, 2, 0, 8),
+  [817] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_named_type, 2, 0, 5),
+  [819] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_type, 2, 0, 5),
   [821] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
   [823] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
   [825] = {.entry = {.count = 1, .reusable = false}}, SHIFT(379),
-  [827] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_bounded_int, 3, 0, 22),
-  [829] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounded_int, 3, 0, 22),
+  [827] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_bounded_int, 3, 0, 21),
+  [829] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounded_int, 3, 0, 21),
   [831] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_achievable_entry, 6, 0, 61),
   [833] = {.entry = {.count = 1, .reusable = true}}, SHIFT(499),
   [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
   [837] = {.entry = {.count = 1, .reusable = false}}, SHIFT(76),
-  [839] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claims_entry, 3, 0, 18),
-  [841] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_cap_entry, 4, 0, 38),
-  [843] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_rounding_entry, 4, 0, 39),
-  [845] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_holidays_entry, 4, 0, 40),
-  [847] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_total_cap_entry, 3, 0, 19),
-  [849] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 4, 0, 41),
+  [839] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_claims_entry, 3, 0, 17),
+  [841] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_participant_cap_entry, 4, 0, 37),
+  [843] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_rounding_entry, 4, 0, 38),
+  [845] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_holidays_entry, 4, 0, 39),
+  [847] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_total_cap_entry, 3, 0, 18),
+  [849] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 4, 0, 40),
   [851] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
-  [853] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 4, 0, 41),
+  [853] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 4, 0, 40),
   [855] = {.entry = {.count = 1, .reusable = false}}, SHIFT(507),
   [857] = {.entry = {.count = 1, .reusable = true}}, SHIFT(285),
   [859] = {.entry = {.count = 1, .reusable = true}}, SHIFT(549),
   [861] = {.entry = {.count = 1, .reusable = false}}, SHIFT(512),
   [863] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
-  [865] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 53),
-  [867] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 53),
-  [869] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 53), SHIFT_REPEAT(507),
+  [865] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 52),
+  [867] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 52),
+  [869] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 52), SHIFT_REPEAT(507),
   [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(224),
   [874] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_participant_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(572),
   [877] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_participant_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(482),
@@ -20277,9 +20276,9 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [896] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_at_least_of, 6, 0, 90),
   [898] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_at_least_of, 6, 0, 90),
   [900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [902] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 3, 0, 23),
+  [902] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 3, 0, 22),
   [904] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
-  [906] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 3, 0, 23),
+  [906] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 3, 0, 22),
   [908] = {.entry = {.count = 1, .reusable = true}}, SHIFT(453),
   [910] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_control_comparison, 7, 0, 93),
   [912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
@@ -20288,11 +20287,11 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [919] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_bands_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(482),
   [922] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_bands_declaration_repeat1, 2, 0, 0),
   [924] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_clause, 2, 0, 0),
-  [926] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 52),
-  [928] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 52),
+  [926] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 51),
+  [928] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_evidence_declaration_repeat1, 2, 0, 51),
   [930] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_achieved_clause, 3, 0, 0),
   [932] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_control_comparison, 9, 0, 93),
-  [934] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_significance, 5, 0, 95),
+  [934] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_significance, 5, 0, 96),
   [936] = {.entry = {.count = 1, .reusable = false}}, SHIFT(468),
   [938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
   [940] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cohort_all, 2, 0, 0),
@@ -20309,10 +20308,10 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
   [964] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_pending, 1, 0, 0),
   [966] = {.entry = {.count = 1, .reusable = true}}, SHIFT(516),
-  [968] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 20),
+  [968] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 19),
   [970] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
-  [972] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 20),
-  [974] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_achieved, 3, 0, 18),
+  [972] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 19),
+  [974] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_achieved, 3, 0, 17),
   [976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
   [978] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band_from, 2, 0, 62),
   [980] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band_from, 2, 0, 62),
@@ -20322,17 +20321,17 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(588),
   [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(448),
   [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(581),
-  [994] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 10),
+  [994] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 3, 0, 9),
   [996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
-  [998] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 10),
-  [1000] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band, 3, 0, 51),
+  [998] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 3, 0, 9),
+  [1000] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band, 3, 0, 50),
   [1002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
-  [1004] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band, 3, 0, 51),
+  [1004] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band, 3, 0, 50),
   [1006] = {.entry = {.count = 1, .reusable = false}}, SHIFT(484),
   [1008] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
-  [1010] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_achieved, 3, 0, 19),
+  [1010] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_achieved, 3, 0, 18),
   [1012] = {.entry = {.count = 1, .reusable = false}}, SHIFT(611),
-  [1014] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_pending, 3, 0, 18),
+  [1014] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_pending, 3, 0, 17),
   [1016] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_achieved, 5, 0, 85),
   [1018] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band_below, 2, 0, 63),
   [1020] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band_below, 2, 0, 63),
@@ -20344,31 +20343,31 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1032] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band, 4, 0, 64),
   [1034] = {.entry = {.count = 1, .reusable = false}}, SHIFT(467),
   [1036] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_kind, 2, 0, 0),
-  [1038] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 4, 0, 23),
-  [1040] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 4, 0, 23),
+  [1038] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 4, 0, 22),
+  [1040] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 4, 0, 22),
   [1042] = {.entry = {.count = 1, .reusable = true}}, SHIFT(276),
   [1044] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band_between, 4, 0, 86),
   [1046] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band_between, 4, 0, 86),
   [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(240),
-  [1050] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 10),
-  [1052] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 10),
+  [1050] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 4, 0, 9),
+  [1052] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 4, 0, 9),
   [1054] = {.entry = {.count = 1, .reusable = false}}, SHIFT(492),
   [1056] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_kind, 1, 0, 0),
   [1058] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
   [1060] = {.entry = {.count = 1, .reusable = false}}, SHIFT(372),
   [1062] = {.entry = {.count = 1, .reusable = false}}, SHIFT(506),
   [1064] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
-  [1066] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_as_of_entry, 3, 0, 18),
-  [1068] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_given_entry, 3, 0, 36),
-  [1070] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 5, 0, 41),
-  [1072] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 5, 0, 41),
+  [1066] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_as_of_entry, 3, 0, 17),
+  [1068] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_given_entry, 3, 0, 35),
+  [1070] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_evidence_declaration, 5, 0, 40),
+  [1072] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_evidence_declaration, 5, 0, 40),
   [1074] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_record, 4, 0, 0),
-  [1076] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_entry, 3, 0, 37),
+  [1076] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_entry, 3, 0, 36),
   [1078] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_record, 3, 0, 0),
   [1080] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_record, 2, 0, 0),
   [1082] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_expect_not_achieved, 2, 0, 0),
-  [1084] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 5, 0, 20),
-  [1086] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 5, 0, 20),
+  [1084] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_field_declaration, 5, 0, 19),
+  [1086] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_field_declaration, 5, 0, 19),
   [1088] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_record, 5, 0, 0),
   [1090] = {.entry = {.count = 1, .reusable = false}}, REDUCE(aux_sym_enum_case_repeat1, 2, 0, 0),
   [1092] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_enum_case_repeat1, 2, 0, 0), SHIFT_REPEAT(482),
@@ -20401,8 +20400,8 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1149] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
   [1151] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
   [1153] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
-  [1155] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band, 4, 0, 51),
-  [1157] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band, 4, 0, 51),
+  [1155] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_band, 4, 0, 50),
+  [1157] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_band, 4, 0, 50),
   [1159] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_first_event, 3, 0, 94),
   [1161] = {.entry = {.count = 1, .reusable = true}}, SHIFT(461),
   [1163] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parameters_repeat1, 2, 0, 0), SHIFT_REPEAT(444),
@@ -20438,7 +20437,7 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1227] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameters, 2, 0, 0),
   [1229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(530),
   [1231] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [1233] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 3, 0, 10),
+  [1233] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameter, 3, 0, 9),
   [1235] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parameters, 3, 0, 0),
   [1237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(565),
   [1239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(247),

@@ -107,6 +107,8 @@
 ; ------------------------------------------------------------------ expressions
 
 (field_access
+  value: (identifier) @variable)
+(field_access
   field: (identifier) @variable.member)
 (aggregate
   event: (identifier) @type)
@@ -129,8 +131,18 @@
 (min_max_call
   function: _ @function.builtin)
 (aggregate_function) @function.builtin
+(count_achieving
+  "count" @keyword)
+(mean_of
+  "mean" @keyword)
 
 (participant) @variable.builtin
+
+; `participant` the keyword, as opposed to `participant` the value above.
+(participant_declaration
+  "participant" @keyword)
+(participant_cap_entry
+  "participant" @keyword)
 
 ; ------------------------------------------------------------------ keywords
 
@@ -139,7 +151,6 @@
   "enum"
   "unit"
   "bands"
-  "participant"
   "event"
   "let"
   "outcome"
@@ -183,8 +194,6 @@
   "participants"
   "share"
   "achieving"
-  "count"
-  "mean"
   "control"
   "significant"
   "pay"

@@ -371,11 +371,8 @@ fn definition(outer: &Context, d: &ir::Definition) -> Item {
     let head = if d.params.is_empty() {
         format!("“{name}”")
     } else {
-        let params: Vec<String> = d
-            .params
-            .iter()
-            .map(|p| format!("“{}” ({})", words::humanise(&p.name), type_words(&cx, &p.ty)))
-            .collect();
+        let params: Vec<String> =
+            d.params.iter().map(|p| format!("`{}` ({})", p.name, type_words(&cx, &p.ty))).collect();
         format!("“{name}”, given {},", words::join(&params, "and"))
     };
     let mut text = match &d.event {

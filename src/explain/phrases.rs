@@ -124,7 +124,8 @@ impl Context<'_> {
             Expr::Case { case, .. } => format!("“{}”", words::humanise(case)),
             Expr::ParticipantField { field } => self.participant_field(field),
             Expr::EventField { event, field } => self.event_field(event, field),
-            Expr::Param { name } => format!("“{}”", words::humanise(name)),
+            // As the doc comments write them: `born`.
+            Expr::Param { name } => format!("`{name}`"),
             Expr::Ref { name } => self.reference(name),
             Expr::Call { function, args } => self.call(function, args),
             Expr::Builtin { function, args } => self.builtin(function, args),
@@ -275,7 +276,7 @@ impl Context<'_> {
 
     fn call(&self, function: &str, args: &[Expr]) -> String {
         let params: Vec<String> = match self.definition(function) {
-            Some(d) => d.params.iter().map(|p| words::humanise(&p.name)).collect(),
+            Some(d) => d.params.iter().map(|p| format!("`{}`", p.name)).collect(),
             None => Vec::new(),
         };
         let given: Vec<String> = args

@@ -116,8 +116,10 @@ pub fn number(value: Decimal) -> String {
 }
 
 /// An amount in `currency`, to the minor unit: "£2,400.00", "€1,000.50", "1,000.00 CHF".
+/// An amount finer than the minor unit (a rate of £0.125) is shown whole, never rounded:
+/// the explanation must not change a figure.
 pub fn money(value: Decimal, currency: &str) -> String {
-    let minor = value.round_dp(2);
+    let minor = if value.normalize().scale() > 2 { value.normalize() } else { value.round_dp(2) };
     let mut text = number(minor);
     if minor.fract().is_zero() {
         text.push_str(".00");
@@ -275,7 +277,8 @@ mod tests {
         assert_eq!(money(dec("2400"), "GBP"), "£2,400.00");
         assert_eq!(money(dec("1500000"), "GBP"), "£1,500,000.00");
         assert_eq!(money(dec("0.5"), "EUR"), "€0.50");
-        assert_eq!(money(dec("999.999"), "GBP"), "£1,000.00");
+        assert_eq!(money(dec("999.999"), "GBP"), "£999.999");
+        assert_eq!(money(dec("2400.000"), "GBP"), "£2,400.00");
         assert_eq!(money(dec("12.3"), "CHF"), "12.30 CHF");
         assert_eq!(money(dec("-5"), "GBP"), "minus £5.00");
         assert_eq!(quantity(dec("768"), "GBP", ""), "£768.00");

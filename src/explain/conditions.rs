@@ -92,7 +92,7 @@ it is not achieved, at once rather than left pending.",
             ];
             notes.extend(excluded(excluding));
             notes.push(format!(
-                "It is achieved on the last day of the {} {} in a row.",
+                "The whole run must fall inside the window. It is achieved on the last day of the {} {} in a row.",
                 words::ordinal(u64::from(*periods)),
                 period_name(*period, 1)
             ));

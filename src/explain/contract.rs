@@ -273,7 +273,9 @@ fn event(cx: &Context, e: &ir::Event) -> Item {
     let mut children: Vec<Item> = e
         .fields
         .iter()
-        .filter(|f| !is_timing_field(&e.timing, &f.name))
+        // The date fields are named in the sentence above; they need a line only to carry
+        // their doc comment.
+        .filter(|f| !is_timing_field(&e.timing, &f.name) || !f.docs.is_empty())
         .map(|f| {
             let phrase = format!("{} (`{}`)", words::humanise(&f.name), f.name);
             let mut t = format!("{}: {}", words::capitalise(&phrase), type_words(cx, &f.ty));

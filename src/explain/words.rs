@@ -156,7 +156,7 @@ pub fn currency_name(currency: &str) -> String {
 }
 
 /// A quantity in its canonical unit, in words: "16 hours per week", "182 days (26 weeks)",
-/// "16 years" (a whole number of years is said as years: the IR keeps them as months).
+/// "16 years" (two or more whole years are said as years: the IR keeps them as months).
 pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     // A module has no currency of its own; an ISO 4217 code is money all the same.
     let is_money = |u: &str| u == currency || (u.len() == 3 && u.chars().all(|c| c.is_ascii_uppercase()));
@@ -174,7 +174,8 @@ pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     match unit {
         "month" => {
             let twelve = Decimal::from(12);
-            if !value.is_zero() && (value % twelve).is_zero() {
+            // Contracts say "12 months" and "18 months" but "16 years": years from two on.
+            if value >= Decimal::from(24) && (value % twelve).is_zero() {
                 let years = value / twelve;
                 let word = if years == Decimal::ONE { "year" } else { "years" };
                 format!("{} {word}", number(years))
@@ -289,7 +290,8 @@ mod tests {
     fn quantities_read_as_a_contract_would_write_them() {
         assert_eq!(quantity(dec("16"), "hour/week", "GBP"), "16 hours per week");
         assert_eq!(quantity(dec("192"), "month", "GBP"), "16 years");
-        assert_eq!(quantity(dec("12"), "month", "GBP"), "1 year");
+        assert_eq!(quantity(dec("12"), "month", "GBP"), "12 months");
+        assert_eq!(quantity(dec("24"), "month", "GBP"), "2 years");
         assert_eq!(quantity(dec("3"), "month", "GBP"), "3 months");
         assert_eq!(quantity(dec("182"), "day", "GBP"), "182 days (26 weeks)");
         assert_eq!(quantity(dec("1"), "day", "GBP"), "1 day");

@@ -13,6 +13,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod eval;
+pub mod explain;
 pub mod fmt;
 pub mod ir;
 pub mod lint;
@@ -91,4 +92,33 @@ pub fn compile_with_tests(
     }
     let ir = if diagnostics.iter().any(|d| d.is_error()) { None } else { ir };
     Compilation { sources: program.sources, ir, diagnostics }
+}
+
+/// The result of checking a module (a file of definitions, with no contract): its checked
+/// declarations if there were no errors, and every diagnostic, sorted by position.
+pub struct ModuleCompilation {
+    pub sources: SourceMap,
+    pub module: Option<explain::Module>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks the module `text`, named `name`, as far as a module goes: loaded, resolved and
+/// checked, but not lowered, since only a contract has an IR. Definitions it takes from
+/// other modules are left out: they belong to those modules.
+pub fn compile_module(name: &str, text: &str, loader: &dyn resolve::FileLoader) -> ModuleCompilation {
+    let (program, mut diagnostics) = resolve::load(name, text, loader);
+    let (names, errors) = resolve::names(&program);
+    diagnostics.extend(errors);
+    let (checked, errors) = check::check(&program, &names);
+    diagnostics.extend(errors);
+    diagnostic::sort(&mut diagnostics);
+    let file = program.modules[0].file.0;
+    let own = |span: &ir::Span| span.file == file;
+    let module = (!diagnostics.iter().any(|d| d.is_error())).then(|| explain::Module {
+        name: name.to_string(),
+        enums: checked.enums.into_iter().filter(|e| own(&e.span)).collect(),
+        events: checked.events.into_iter().filter(|e| own(&e.span)).collect(),
+        definitions: checked.definitions.into_iter().filter(|d| own(&d.span)).collect(),
+    });
+    ModuleCompilation { sources: program.sources, module, diagnostics }
 }

@@ -5,6 +5,7 @@ mod check;
 mod compile;
 mod debug;
 mod eval;
+mod explain;
 mod fmt;
 mod generate;
 mod test_blocks;
@@ -59,6 +60,11 @@ payable eval contract.pay --participants p.csv --events employment=jobs.csv --ev
 --as-of 2027-03-31 --out results/\n  payable eval contract.pay --participants p.csv --events e.csv --as-of 2027-03-31 --explain P0042"
     )]
     Eval(eval::Args),
+    /// Explain a contract (or a module) in plain English, every default stated
+    #[command(
+        after_help = "Written from the IR, what the compiler understood, never from the source text.\n\nExamples:\n  payable explain examples/youth_employment.pay\n  payable explain contract.pay --outcome sustained_employment\n  payable explain contract.pay --format html > contract.html\n  payable explain stdlib/calendar.pay"
+    )]
+    Explain(explain::Args),
     /// Format contracts in the one canonical layout (comments kept); --check lists files that would change
     Fmt(fmt::Args),
     /// Run the `test` blocks of contracts and of their test files (NAME.tests.pay)
@@ -110,6 +116,7 @@ pub fn run() -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Debug(args) => debug::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Gen(args) => generate::run(args),
         Command::Test(args) => test_blocks::run(args),
         Command::Fmt(args) => fmt::run(args),

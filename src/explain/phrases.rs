@@ -1,0 +1,551 @@
+//! Expressions, windows and anchors of the IR as English phrases. Owns the one vocabulary
+//! every explanation uses ("is on or after" for dates, "is at least" for numbers, "the
+//! day after" for `after`), so that the same construct always reads the same way.
+
+use super::words;
+use crate::ir::{self, AggregateFn, BinaryOp, CmpOp, Expr, Type};
+
+/// What a phrase can know about the contract around it: declared names and their types.
+pub struct Context<'a> {
+    pub currency: &'a str,
+    pub fields: &'a [ir::Field],
+    pub events: &'a [ir::Event],
+    pub enums: &'a [ir::Enum],
+    pub definitions: &'a [ir::Definition],
+    pub outcomes: &'a [ir::Outcome],
+    /// The parameters of the definition being explained, if any.
+    pub params: &'a [ir::Param],
+    /// The last day of the achievable period, when there is a contract.
+    pub achievable_end: Option<&'a str>,
+    /// What one participant is: "participant", "family", ...
+    pub noun: &'a str,
+}
+
+impl Context<'_> {
+    fn definition(&self, name: &str) -> Option<&ir::Definition> {
+        self.definitions.iter().find(|d| d.name == name)
+    }
+
+    fn event(&self, name: &str) -> Option<&ir::Event> {
+        self.events.iter().find(|e| e.name == name)
+    }
+
+    fn event_field_type(&self, event: &str, field: &str) -> Option<&Type> {
+        self.event(event)?.fields.iter().find(|f| f.name == field).map(|f| &f.ty)
+    }
+
+    fn participant_field_type(&self, field: &str) -> Option<&Type> {
+        self.fields.iter().find(|f| f.name == field).map(|f| &f.ty)
+    }
+
+    /// An outcome's title, quoted, or its name when it is not in this contract.
+    pub fn outcome_title(&self, name: &str) -> String {
+        let title = self.outcomes.iter().find(|o| o.name == name).map_or(name, |o| o.title.as_str());
+        format!("“{title}”")
+    }
+
+    /// True when the date moves by calendar months or years (directly, or through the
+    /// definitions it reads), where 29 February and 31st-of-month anchors need saying.
+    pub fn moves_by_months(&self, e: &Expr) -> bool {
+        fn walk(cx: &Context, v: &serde_json::Value, depth: usize) -> bool {
+            if depth > 32 {
+                return false;
+            }
+            match v {
+                serde_json::Value::Object(map) => {
+                    let op = map.get("op").and_then(|o| o.as_str());
+                    if op == Some("shift_date") && map.get("unit").and_then(|u| u.as_str()) == Some("month") {
+                        return true;
+                    }
+                    let name = match op {
+                        Some("ref") => map.get("name"),
+                        Some("call") => map.get("function"),
+                        _ => None,
+                    };
+                    if let Some(d) = name.and_then(|n| n.as_str()).and_then(|n| cx.definition(n)) {
+                        if serde_json::to_value(&d.body).is_ok_and(|b| walk(cx, &b, depth + 1)) {
+                            return true;
+                        }
+                    }
+                    map.values().any(|x| walk(cx, x, depth + 1))
+                }
+                serde_json::Value::Array(items) => items.iter().any(|x| walk(cx, x, depth + 1)),
+                _ => false,
+            }
+        }
+        serde_json::to_value(e).is_ok_and(|v| walk(self, &v, 0))
+    }
+
+    /// True when the expression is a date, so that comparisons read "before"/"after".
+    fn is_date(&self, e: &Expr) -> bool {
+        let date_type = |t: Option<&Type>| match t {
+            Some(Type::Date) => true,
+            Some(Type::Optional { of }) => **of == Type::Date,
+            _ => false,
+        };
+        match e {
+            Expr::Date { .. } | Expr::ShiftDate { .. } | Expr::AchievedOn { .. } => true,
+            Expr::Builtin { function, args } => match function.as_str() {
+                "start_of_month" | "end_of_month" | "start_of_year" => true,
+                "min" | "max" => args.first().is_some_and(|a| self.is_date(a)),
+                _ => false,
+            },
+            Expr::ParticipantField { field } => date_type(self.participant_field_type(field)),
+            Expr::EventField { event, field } => date_type(self.event_field_type(event, field)),
+            Expr::Ref { name } | Expr::Call { function: name, .. } => {
+                date_type(self.definition(name).map(|d| &d.ty))
+            }
+            Expr::Param { name } => date_type(self.params.iter().find(|p| &p.name == name).map(|p| &p.ty)),
+            Expr::Coalesce { value, .. } => self.is_date(value),
+            Expr::If { then, .. } => self.is_date(then),
+            _ => false,
+        }
+    }
+
+    fn is_bool_field(&self, e: &Expr) -> bool {
+        let t = match e {
+            Expr::ParticipantField { field } => self.participant_field_type(field),
+            Expr::EventField { event, field } => self.event_field_type(event, field),
+            _ => None,
+        };
+        matches!(t, Some(Type::Bool))
+    }
+
+    /// A value, as a noun phrase: "their date of birth", "£300.00", "the employment's hours".
+    pub fn value(&self, e: &Expr) -> String {
+        match e {
+            Expr::Bool { value } => if *value { "yes" } else { "no" }.to_string(),
+            Expr::Int { value } => value.to_string(),
+            Expr::Decimal { value } => words::number(*value),
+            Expr::Text { value } => format!("“{value}”"),
+            Expr::Date { value } => words::date(value),
+            Expr::Percent { value } => format!("{}%", words::number(*value)),
+            Expr::Quantity { value, unit } => words::quantity(*value, unit, self.currency),
+            Expr::Case { case, .. } => format!("“{}”", words::humanise(case)),
+            Expr::ParticipantField { field } => self.participant_field(field),
+            Expr::EventField { event, field } => self.event_field(event, field),
+            // As the doc comments write them: `born`.
+            Expr::Param { name } => format!("`{name}`"),
+            Expr::Ref { name } => self.reference(name),
+            Expr::Call { function, args } => self.call(function, args),
+            Expr::Builtin { function, args } => self.builtin(function, args),
+            Expr::Classify { bands, value } => {
+                format!("the {} band that {} falls in", words::humanise(bands), self.value(value))
+            }
+            Expr::Neg { operand } => format!("minus {}", self.operand(operand)),
+            Expr::Not { .. }
+            | Expr::And { .. }
+            | Expr::Or { .. }
+            | Expr::Compare { .. }
+            | Expr::IsPresent { .. } => {
+                format!("whether {}", self.clause(e))
+            }
+            Expr::Binary { operator, lhs, rhs } => self.binary(*operator, lhs, rhs),
+            Expr::ShiftDate { date, by, unit, backwards } => {
+                if let Some(day) = self.first_of_month(date, by, unit, *backwards) {
+                    return day;
+                }
+                let amount = self.shift_amount(by, unit);
+                let direction = if *backwards { "minus" } else { "plus" };
+                format!("{} {direction} {amount}", self.operand(date))
+            }
+            Expr::DaysBetween { from, to } => {
+                format!("the number of days from {} to {}", self.value(from), self.value(to))
+            }
+            Expr::Coalesce { value, default } => {
+                format!("{}, or {} when there is none", self.value(value), self.value(default))
+            }
+            Expr::If { condition, then, otherwise } => format!(
+                "{} if {}, otherwise {}",
+                self.value(then),
+                self.clause(condition),
+                self.value(otherwise)
+            ),
+            Expr::Aggregate { function, event, field, filter, window } => {
+                self.aggregate(*function, event, field.as_deref(), filter, window.as_deref())
+            }
+            Expr::AchievedOn { outcome } => format!("the date {} was achieved", self.outcome_title(outcome)),
+        }
+    }
+
+    /// A value inside arithmetic: compound values in brackets, so "a plus (b times c)" is
+    /// never read the other way.
+    fn operand(&self, e: &Expr) -> String {
+        match e {
+            Expr::Binary { .. } | Expr::If { .. } | Expr::Coalesce { .. } => format!("({})", self.value(e)),
+            _ => self.value(e),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> String {
+        // `age * 1 year` reads "“age” years".
+        if let (BinaryOp::Mul, Expr::Quantity { value, unit }) = (op, rhs) {
+            if *value == rust_decimal::Decimal::ONE
+                || (unit == "month" && *value == rust_decimal::Decimal::from(12))
+            {
+                let unit_word = if unit == "month" && *value != rust_decimal::Decimal::ONE {
+                    "years".to_string()
+                } else {
+                    words::unit_words(unit, false)
+                };
+                return format!("{} {unit_word}", self.operand(lhs));
+            }
+        }
+        let word = match op {
+            BinaryOp::Add => "plus",
+            BinaryOp::Sub => "minus",
+            BinaryOp::Mul => "times",
+            BinaryOp::Div => "divided by",
+        };
+        format!("{} {word} {}", self.operand(lhs), self.operand(rhs))
+    }
+
+    /// `start_of_year(d) + 3 months` as "1 April of the year of d": how people say it.
+    fn first_of_month(&self, date: &Expr, by: &Expr, unit: &str, backwards: bool) -> Option<String> {
+        let Expr::Builtin { function, args } = date else { return None };
+        let (Some(of), "start_of_year", "month") = (args.first(), function.as_str(), unit) else {
+            return None;
+        };
+        let months = match by {
+            Expr::Quantity { value, .. } => i64::try_from(*value).ok()?,
+            Expr::Int { value } => *value,
+            _ => return None,
+        };
+        let of = self.value(of);
+        match (backwards, months) {
+            (false, 0..=11) => Some(format!("1 {} of the year of {of}", words::month_name(months))),
+            (true, 1..=12) => {
+                Some(format!("1 {} of the year before that of {of}", words::month_name(12 - months)))
+            }
+            _ => None,
+        }
+    }
+
+    fn shift_amount(&self, by: &Expr, unit: &str) -> String {
+        match by {
+            Expr::Quantity { value, .. } => words::quantity(*value, unit, self.currency),
+            Expr::Int { value } => words::quantity((*value).into(), unit, self.currency),
+            other => self.value(other),
+        }
+    }
+
+    pub fn participant_field(&self, field: &str) -> String {
+        let is_date = self.is_date(&Expr::ParticipantField { field: field.to_string() });
+        if field == "born" {
+            "their date of birth".to_string()
+        } else if is_date && field.ends_with("ed") {
+            format!("the date they were {}", words::humanise(field))
+        } else if is_date {
+            format!("their {} date", words::humanise(field))
+        } else if self.is_bool_field(&Expr::ParticipantField { field: field.to_string() }) {
+            format!("their “{}”", words::humanise(field))
+        } else {
+            format!("their {}", words::humanise(field))
+        }
+    }
+
+    fn event_field(&self, event: &str, field: &str) -> String {
+        let e = words::humanise(event);
+        let is_date = self.is_date(&Expr::EventField { event: event.to_string(), field: field.to_string() });
+        if is_date && field == "on" {
+            format!("the date of the {e}")
+        } else if is_date && field.ends_with("ed") {
+            format!("the date the {e} was {}", words::humanise(field))
+        } else if is_date {
+            format!("the {e}'s {} date", words::humanise(field))
+        } else if self.is_bool_field(&Expr::EventField { event: event.to_string(), field: field.to_string() })
+        {
+            format!("the {e}'s “{}”", words::humanise(field))
+        } else {
+            format!("the {e}'s {}", words::humanise(field))
+        }
+    }
+
+    /// A definition by name; a date-valued one also says how it is worked out, since an
+    /// anchor is only clear with its arithmetic beside it.
+    fn reference(&self, name: &str) -> String {
+        let words = words::humanise(name);
+        match self.definition(name) {
+            Some(d) if d.params.is_empty() && d.ty == Type::Date => {
+                let how = self.value(&d.body);
+                format!("their {words} ({})", how.strip_prefix("their ").unwrap_or(&how))
+            }
+            _ => format!("“{words}”"),
+        }
+    }
+
+    fn call(&self, function: &str, args: &[Expr]) -> String {
+        let params: Vec<String> = match self.definition(function) {
+            Some(d) => d.params.iter().map(|p| format!("`{}`", p.name)).collect(),
+            None => Vec::new(),
+        };
+        let given: Vec<String> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match params.get(i) {
+                Some(p) => format!("{p} = {}", self.value(a)),
+                None => self.value(a),
+            })
+            .collect();
+        format!("“{}” with {}", words::humanise(function), words::join(&given, "and"))
+    }
+
+    fn builtin(&self, function: &str, args: &[Expr]) -> String {
+        let arg = |i: usize| args.get(i).map(|a| self.value(a)).unwrap_or_default();
+        match function {
+            "age" => match args.first() {
+                Some(Expr::ParticipantField { field }) if field == "born" => {
+                    format!("their age in whole years on {}", arg(1))
+                }
+                _ => format!("the age in whole years, on {}, of someone born on {}", arg(1), arg(0)),
+            },
+            "start_of_month" => format!("the first day of the month of {}", arg(0)),
+            "end_of_month" => format!("the last day of the month of {}", arg(0)),
+            "start_of_year" => format!("1 January of the year of {}", arg(0)),
+            "min" | "max" => {
+                let dates = args.first().is_some_and(|a| self.is_date(a));
+                let word = match (function, dates) {
+                    ("min", true) => "the earlier",
+                    ("min", false) => "the smaller",
+                    (_, true) => "the later",
+                    _ => "the larger",
+                };
+                let all: Vec<String> = args.iter().map(|a| self.value(a)).collect();
+                format!("{word} of {}", words::join(&all, "and"))
+            }
+            other => {
+                let all: Vec<String> = args.iter().map(|a| self.value(a)).collect();
+                format!("{} of {}", words::humanise(other), words::join(&all, "and"))
+            }
+        }
+    }
+
+    fn aggregate(
+        &self,
+        function: AggregateFn,
+        event: &str,
+        field: Option<&str>,
+        filter: &Expr,
+        window: Option<&ir::Window>,
+    ) -> String {
+        let records = format!("{} records", words::humanise(event));
+        let field = field.map(words::humanise).unwrap_or_default();
+        let head = match function {
+            AggregateFn::Count => format!("the number of {records}"),
+            AggregateFn::Sum => format!("the total {field} of the {records}"),
+            AggregateFn::Mean => format!("the average {field} of the {records}"),
+            AggregateFn::Min => format!("the lowest {field} among the {records}"),
+            AggregateFn::Max => format!("the highest {field} among the {records}"),
+        };
+        let which = match filter {
+            Expr::Bool { value: true } => String::new(),
+            Expr::Ref { name } => format!(" that count as “{}”", words::humanise(name)),
+            other => format!(" for which {}", self.record_clause(other)),
+        };
+        let when = match window {
+            Some(w) => format!(" {}", self.window(w)),
+            None => " in effect that day".to_string(),
+        };
+        format!("{head}{which}{when}")
+    }
+
+    /// A condition on one record, as a clause: "it counts as “settled”".
+    pub fn record_clause(&self, e: &Expr) -> String {
+        match e {
+            Expr::Ref { name } => format!("it counts as “{}”", words::humanise(name)),
+            Expr::Not { operand } if matches!(**operand, Expr::Ref { .. }) => {
+                format!("it does not count as {}", self.value(operand))
+            }
+            other => self.clause(other),
+        }
+    }
+
+    /// A true-or-false expression, as a clause: "their group is “complex”".
+    pub fn clause(&self, e: &Expr) -> String {
+        match e {
+            Expr::Bool { value: true } => "always".to_string(),
+            Expr::Bool { value: false } => "never".to_string(),
+            Expr::Ref { name } => match self.definition(name).and_then(|d| d.event.as_ref()) {
+                Some(_) => format!("the record counts as “{}”", words::humanise(name)),
+                None => format!("they count as “{}”", words::humanise(name)),
+            },
+            Expr::Not { operand } => self.negated(operand),
+            Expr::And { operands } => {
+                let parts: Vec<String> = self.merge_ranges(operands).into_iter().collect();
+                words::join(&parts, "and")
+            }
+            Expr::Or { operands } => {
+                if let Some(one_of) = self.one_of(operands) {
+                    return one_of;
+                }
+                let parts: Vec<String> = operands.iter().map(|o| self.nested_clause(o)).collect();
+                format!("either {}", words::join(&parts, "or"))
+            }
+            Expr::Compare { operator, lhs, rhs } => self.compare(*operator, lhs, rhs),
+            Expr::IsPresent { value } => format!("{} is known", self.value(value)),
+            e if self.is_bool_field(e) => format!("{} is yes", self.value(e)),
+            other => format!("{} holds", self.value(other)),
+        }
+    }
+
+    /// `x == a or x == b or x == c` as "x is a, b or c".
+    fn one_of(&self, operands: &[Expr]) -> Option<String> {
+        let mut subject = None;
+        let mut values = Vec::new();
+        for o in operands {
+            let Expr::Compare { operator: CmpOp::Eq, lhs, rhs } = o else { return None };
+            if subject.is_some_and(|s: &Expr| s != &**lhs) {
+                return None;
+            }
+            subject = Some(&**lhs);
+            values.push(self.value(rhs));
+        }
+        Some(format!("{} is {}", self.value(subject?), words::join(&values, "or")))
+    }
+
+    /// A clause inside "either ... or ...": an inner "and" or "or" is bracketed.
+    fn nested_clause(&self, e: &Expr) -> String {
+        match e {
+            Expr::And { .. } | Expr::Or { .. } => format!("({})", self.clause(e)),
+            other => self.clause(other),
+        }
+    }
+
+    /// The operands of an "and", with `x >= a and x <= b` read as one range, "x is from a
+    /// to b", as a contract would write it.
+    fn merge_ranges(&self, operands: &[Expr]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < operands.len() {
+            if let (
+                Expr::Compare { operator: CmpOp::Ge, lhs: a, rhs: low },
+                Some(Expr::Compare { operator: CmpOp::Le, lhs: b, rhs: high }),
+            ) = (&operands[i], operands.get(i + 1))
+            {
+                if a == b {
+                    out.push(format!(
+                        "{} is from {} to {}",
+                        self.value(a),
+                        self.value(low),
+                        self.value(high)
+                    ));
+                    i += 2;
+                    continue;
+                }
+            }
+            out.push(self.nested_clause(&operands[i]));
+            i += 1;
+        }
+        out
+    }
+
+    fn negated(&self, e: &Expr) -> String {
+        match e {
+            Expr::Compare { operator, lhs, rhs } => {
+                let flipped = match operator {
+                    CmpOp::Eq => CmpOp::Ne,
+                    CmpOp::Ne => CmpOp::Eq,
+                    CmpOp::Lt => CmpOp::Ge,
+                    CmpOp::Le => CmpOp::Gt,
+                    CmpOp::Gt => CmpOp::Le,
+                    CmpOp::Ge => CmpOp::Lt,
+                };
+                self.compare(flipped, lhs, rhs)
+            }
+            Expr::Ref { name } => match self.definition(name).and_then(|d| d.event.as_ref()) {
+                Some(_) => format!("the record does not count as “{}”", words::humanise(name)),
+                None => format!("they do not count as “{}”", words::humanise(name)),
+            },
+            Expr::IsPresent { value } => format!("{} is not known", self.value(value)),
+            e if self.is_bool_field(e) => format!("{} is no", self.value(e)),
+            other => format!("it is not the case that {}", self.clause(other)),
+        }
+    }
+
+    fn compare(&self, op: CmpOp, lhs: &Expr, rhs: &Expr) -> String {
+        if let (Expr::Classify { bands, value }, Expr::Case { case, .. }) = (lhs, rhs) {
+            let band = self.band_range(bands, case);
+            let is = if op == CmpOp::Ne { "does not fall" } else { "falls" };
+            return format!("{} {is} in the band “{}”{band}", self.value(value), words::humanise(case));
+        }
+        let dates = self.is_date(lhs) || self.is_date(rhs);
+        let word = match (op, dates) {
+            (CmpOp::Eq, _) => "is",
+            (CmpOp::Ne, _) => "is not",
+            (CmpOp::Gt, true) => "is after",
+            (CmpOp::Ge, true) => "is on or after",
+            (CmpOp::Lt, true) => "is before",
+            (CmpOp::Le, true) => "is on or before",
+            (CmpOp::Gt, false) => "is more than",
+            (CmpOp::Ge, false) => "is at least",
+            (CmpOp::Lt, false) => "is less than",
+            (CmpOp::Le, false) => "is at most",
+        };
+        format!("{} {word} {}", self.value(lhs), self.value(rhs))
+    }
+
+    /// " (from 8 to less than 16 hours per week)": the interval of one case of a `bands` enum.
+    fn band_range(&self, bands: &str, case: &str) -> String {
+        let Some(e) = self.enums.iter().find(|e| e.name == bands) else { return String::new() };
+        let Some(b) = &e.bands else { return String::new() };
+        let unit = match &b.of {
+            Type::Quantity { unit } => Some(unit.as_str()),
+            _ => None,
+        };
+        let show = |d: rust_decimal::Decimal| match unit {
+            Some(u) => words::quantity(d, u, self.currency),
+            None => words::number(d),
+        };
+        let Some(band) = b.bands.iter().find(|x| x.case == case) else { return String::new() };
+        match (band.from, band.to) {
+            (Some(from), Some(to)) => format!(" ({} or more, and less than {})", show(from), show(to)),
+            (Some(from), None) => format!(" ({} or more)", show(from)),
+            (None, Some(to)) => format!(" (less than {})", show(to)),
+            (None, None) => " (any value)".to_string(),
+        }
+    }
+
+    /// Where a window starts, naming a defined date without repeating how it is worked out
+    /// (the clause before has said so).
+    pub fn start_short(&self, anchor: &ir::Anchor) -> String {
+        let date = match &anchor.date {
+            Expr::Ref { name }
+                if self.definition(name).is_some_and(|d| d.params.is_empty() && d.ty == Type::Date) =>
+            {
+                format!("their {}", words::humanise(name))
+            }
+            other => self.value(other),
+        };
+        match anchor.starts {
+            ir::AnchorStart::DayAfter => format!("the day after {date}"),
+            ir::AnchorStart::SameDay => date,
+        }
+    }
+
+    /// A window as a phrase: "within the 12 months starting the day after the date they were
+    /// referred".
+    pub fn window(&self, w: &ir::Window) -> String {
+        let from = match w.start.starts {
+            ir::AnchorStart::DayAfter => format!("the day after {}", self.value(&w.start.date)),
+            ir::AnchorStart::SameDay => self.value(&w.start.date),
+        };
+        let start = match w.start.starts {
+            ir::AnchorStart::DayAfter => format!("starting the day after {}", self.value(&w.start.date)),
+            ir::AnchorStart::SameDay => format!("starting on {}", self.value(&w.start.date)),
+        };
+        match &w.end {
+            ir::WindowEnd::Length { length } => {
+                let mut q = words::span_of_time(length.value, &length.unit, self.currency);
+                if let Some(rest) = q.strip_prefix("1 ") {
+                    q = rest.to_string();
+                }
+                format!("within the {q} {start}")
+            }
+            ir::WindowEnd::Date { date } => format!("from {from} to {}", self.value(date)),
+            ir::WindowEnd::AchievableEnd => match self.achievable_end {
+                Some(end) => format!("from {from} until the achievable period ends on {}", words::date(end)),
+                None => format!("from {from} until the achievable period ends"),
+            },
+        }
+    }
+}

@@ -186,6 +186,7 @@ fn type_text(t: &ast::TypeExpr) -> String {
     let base = match &t.kind {
         ast::TypeExprKind::Bounded { lo, hi } => format!("{lo}..{hi}"),
         ast::TypeExprKind::Named(unit) => unit.text(),
+        ast::TypeExprKind::Qualified { module, name } => format!("{}.{}", module.name, name.name),
     };
     if t.optional { format!("{base}?") } else { base }
 }

@@ -474,6 +474,10 @@ impl<'a> Printer<'a> {
                 let optional = if t.optional { "?" } else { "" };
                 self.spanned(format!("{}{optional}", u.text()), t.span)
             }
+            TypeExprKind::Qualified { module, name } => {
+                let optional = if t.optional { "?" } else { "" };
+                self.spanned(format!("{}.{}{optional}", module.name, name.name), t.span)
+            }
         }
     }
 

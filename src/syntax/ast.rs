@@ -255,6 +255,8 @@ pub enum TypeExprKind {
     Bounded { lo: i64, hi: i64 },
     /// `date`, `Group`, `hours per week`: which it is, the checker decides.
     Named(UnitExpr),
+    /// `education.Level`: an enum declared in a module this file uses.
+    Qualified { module: Ident, name: Ident },
 }
 
 #[derive(Clone, Debug)]

@@ -289,6 +289,10 @@ impl Ctx {
                 let b = children(p[0].clone());
                 TypeExprKind::Bounded { lo: self.signed_int(&b[0])?, hi: self.signed_int(&b[1])? }
             }
+            Rule::qualified_type => {
+                let q = children(p[0].clone());
+                TypeExprKind::Qualified { module: self.ident(&q[0]), name: self.ident(&q[1]) }
+            }
             _ => TypeExprKind::Named(self.unit_expr(p[0].clone())),
         };
         Ok(TypeExpr { kind, optional, span })

@@ -115,8 +115,12 @@ fn load_imports(
     let here = program.sources.get(program.modules[index].file).name.clone();
     for (decl, span) in uses {
         let (key, bind_as, text) = match &decl {
-            ast::Use::Std(module) => match stdlib::source(&module.name) {
-                Some(text) => (stdlib::file_name(&module.name), module.name.clone(), text.to_string()),
+            ast::Use::Std { module, alias } => match stdlib::source(&module.name) {
+                Some(text) => (
+                    stdlib::file_name(&module.name),
+                    alias.as_ref().unwrap_or(module).name.clone(),
+                    text.to_string(),
+                ),
                 None => {
                     diagnostics.push(
                         Diagnostic::error(
@@ -285,6 +289,18 @@ pub fn names(program: &Program) -> (Names, Vec<Diagnostic>) {
                 continue;
             }
             table.insert(ident.name.clone(), (kind, i, ident.span));
+        }
+        // `employment.hours` would mean the module's `hours`: a module must not share its
+        // name with an item of the file that uses it.
+        for bound in module.imports.keys() {
+            if let Some((kind, _, span)) = table.get(bound) {
+                diagnostics.push(
+                    Diagnostic::error(E_DUPLICATE, format!("`{bound}` names both a module and {}", kind.noun()))
+                        .at(*span, format!("declared here as {}", kind.noun()))
+                        .note(format!("`{bound}.NAME` could mean either"))
+                        .help(format!("name the module otherwise with `as`: `use std.{bound} as {bound}_std`, or `use \"PATH\" as NAME`")),
+                );
+            }
         }
         names.modules.push(table);
     }

@@ -1258,7 +1258,24 @@ fn elaborate_arithmetic(
             };
             let percent_with_percent = *lt == Ty::Percent && *rt == Ty::Percent;
             let (lx, rx) = if percent_with_percent { (lx, rx) } else { (fraction(lx, lt), fraction(rx, rt)) };
-            ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) }
+            let product = ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) };
+            let dimension = |t: &Ty| match t {
+                Ty::Quantity(d) => d.clone(),
+                _ => Dimension::default(),
+            };
+            let (multiply, divide) = match operator {
+                ir::BinaryOp::Mul => dimension(lt).canonical_rescale(&dimension(rt), false),
+                ir::BinaryOp::Div => dimension(lt).canonical_rescale(&dimension(rt), true),
+                _ => (1, 1),
+            };
+            let scale = |x: ir::Expr, operator: ir::BinaryOp, by: i64| {
+                if by == 1 {
+                    x
+                } else {
+                    ir::Expr::Binary { operator, lhs: Box::new(x), rhs: Box::new(ir::Expr::Int { value: by }) }
+                }
+            };
+            scale(scale(product, ir::BinaryOp::Mul, multiply), ir::BinaryOp::Div, divide)
         }
     }
 }

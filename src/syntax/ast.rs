@@ -87,8 +87,9 @@ impl ItemKind {
 
 #[derive(Clone, Debug)]
 pub enum Use {
-    /// `use std.calendar`: a module embedded in the binary.
-    Std(Ident),
+    /// `use std.calendar`: a module embedded in the binary; `as dates` names it otherwise
+    /// (a contract with an event called `employment` uses `std.employment as work`).
+    Std { module: Ident, alias: Option<Ident> },
     /// `use "shared/anchors.pay" as anchors`: a file relative to the one that uses it.
     File { path: String, path_span: Span, alias: Option<Ident> },
 }

@@ -158,7 +158,9 @@ impl Ctx {
         let rule = pair.as_rule();
         let parts = children(pair);
         Ok(match rule {
-            Rule::std_module => Use::Std(self.ident(&parts[0])),
+            Rule::std_module => {
+                Use::Std { module: self.ident(&parts[0]), alias: parts.get(1).map(|p| self.ident(p)) }
+            }
             _ => Use::File {
                 path: self.string(&parts[0]),
                 path_span: self.span(&parts[0]),

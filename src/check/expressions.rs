@@ -1137,6 +1137,23 @@ impl<'a> Checker<'a> {
         x
     }
 
+    /// A definition whose value is a fixed length (`let follow_up = 12 months`, as modules
+    /// name the lengths contracts keep using) stands for that length, so that it can be a
+    /// window's length; anything else is returned as it is.
+    fn fixed_length(&self, x: ir::Expr) -> ir::Expr {
+        let mut x = x;
+        // A definition cannot depend on itself (E0007), so the chain ends; the bound is for
+        // safety alone.
+        for _ in 0..64 {
+            let ir::Expr::Ref { name } = &x else { break };
+            let Some(d) = self.out.definitions.iter().find(|d| d.name == *name && d.params.is_empty()) else {
+                break;
+            };
+            x = d.body.clone();
+        }
+        x
+    }
+
     pub(super) fn duration(
         &mut self,
         scope: &Scope,
@@ -1144,7 +1161,7 @@ impl<'a> Checker<'a> {
         what: &str,
     ) -> Option<(ir::Quantity, Dimension)> {
         let (ty, x) = self.participant_value(scope, e, None, what);
-        match (&ty, x) {
+        match (&ty, self.fixed_length(x)) {
             (Ty::Quantity(d), ir::Expr::Quantity { value, unit }) if d.is_duration() => {
                 Some((ir::Quantity { value, unit }, d.clone()))
             }

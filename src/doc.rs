@@ -153,7 +153,10 @@ fn leading_comment(text: &str) -> String {
         if line.starts_with("///") || !line.starts_with("//") {
             break;
         }
-        lines.push(line.trim_start_matches("//").trim());
+        // One space after `//` is the comment's margin; more is the text's own indentation
+        // (an indented example stays a code block in Markdown).
+        let line = line.trim_start_matches("//");
+        lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end());
     }
     lines.join("\n").trim().to_string()
 }

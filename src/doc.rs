@@ -177,7 +177,8 @@ fn signature(l: &ast::LetDecl, checked: Option<String>) -> String {
         .params
         .as_ref()
         .map(|ps| {
-            let ps: Vec<String> = ps.iter().map(|p| format!("{}: {}", p.name.name, type_text(&p.ty))).collect();
+            let ps: Vec<String> =
+                ps.iter().map(|p| format!("{}: {}", p.name.name, type_text(&p.ty))).collect();
             format!("({})", ps.join(", "))
         })
         .unwrap_or_default();

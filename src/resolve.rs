@@ -292,13 +292,21 @@ pub fn names(program: &Program) -> (Names, Vec<Diagnostic>) {
         }
         // `employment.hours` would mean the module's `hours`: a module must not share its
         // name with an item of the file that uses it.
-        for bound in module.imports.keys() {
+        for (bound, &used) in &module.imports {
             if let Some((kind, _, span)) = table.get(bound) {
+                let file = &program.sources.get(program.modules[used].file).name;
+                let rename = match file.strip_prefix("std/").and_then(|f| f.strip_suffix(".pay")) {
+                    Some(std) => format!("`use std.{std} as {bound}_std`"),
+                    None => format!("`use \"{file}\" as {bound}_module`"),
+                };
                 diagnostics.push(
-                    Diagnostic::error(E_DUPLICATE, format!("`{bound}` names both a module and {}", kind.noun()))
-                        .at(*span, format!("declared here as {}", kind.noun()))
-                        .note(format!("`{bound}.NAME` could mean either"))
-                        .help(format!("name the module otherwise with `as`: `use std.{bound} as {bound}_std`, or `use \"PATH\" as NAME`")),
+                    Diagnostic::error(
+                        E_DUPLICATE,
+                        format!("`{bound}` names both a module and {}", kind.noun()),
+                    )
+                    .at(*span, format!("declared here as {}", kind.noun()))
+                    .note(format!("`{bound}.NAME` could mean either"))
+                    .help(format!("name the module otherwise with `as`: {rename}")),
                 );
             }
         }

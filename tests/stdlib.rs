@@ -12,11 +12,7 @@ fn root() -> &'static Path {
 }
 
 fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("payable runs")
+    Command::new(env!("CARGO_BIN_EXE_payable")).args(args).current_dir(root()).output().expect("payable runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -90,7 +86,10 @@ fn every_module_has_tests_and_they_pass() {
         assert!(count >= 3, "std.{name} has only {count} tests");
         // A test file that uses the module must use this one, not another copy.
         let test_text = std::fs::read_to_string(&tests).expect("readable");
-        assert!(test_text.contains(&format!("use \"{name}.pay\"")), "{name}.tests.pay must use \"{name}.pay\"");
+        assert!(
+            test_text.contains(&format!("use \"{name}.pay\"")),
+            "{name}.tests.pay must use \"{name}.pay\""
+        );
     }
 }
 
@@ -130,7 +129,12 @@ fn payable_doc_renders_signatures_types_docs_and_source() {
     assert!(doc.starts_with("## employment\n"), "{doc}");
     assert!(doc.contains("### `cumulative_hours(weekly: hours per week, week_count: int): hours`"), "{doc}");
     assert!(doc.contains("### bands `work_pattern` of `hours per week`"), "{doc}");
-    assert!(doc.contains("| `part_time` | from 16 up to, not including, 30 | 16 hours a week or more, and under 30. |"), "{doc}");
+    assert!(
+        doc.contains(
+            "| `part_time` | from 16 up to, not including, 30 | 16 hours a week or more, and under 30. |"
+        ),
+        "{doc}"
+    );
     assert!(doc.contains("```pay\nlet part_time_hours: hours per week = 16 hours per week\n```"), "{doc}");
 }
 

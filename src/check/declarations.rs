@@ -194,9 +194,12 @@ impl<'a> Checker<'a> {
             format!("the enums of `{}` are: {}", module.name, known.join(", "))
         };
         self.error(
-            Diagnostic::error(E_UNKNOWN_NAME, format!("`{}` has no enum called `{}`", module.name, name.name))
-                .at(name.span, "not an enum of this module")
-                .help(help),
+            Diagnostic::error(
+                E_UNKNOWN_NAME,
+                format!("`{}` has no enum called `{}`", module.name, name.name),
+            )
+            .at(name.span, "not an enum of this module")
+            .help(help),
         );
         Ty::Error
     }

@@ -1289,7 +1289,11 @@ fn elaborate_arithmetic(
                 if by == 1 {
                     x
                 } else {
-                    ir::Expr::Binary { operator, lhs: Box::new(x), rhs: Box::new(ir::Expr::Int { value: by }) }
+                    ir::Expr::Binary {
+                        operator,
+                        lhs: Box::new(x),
+                        rhs: Box::new(ir::Expr::Int { value: by }),
+                    }
                 }
             };
             scale(scale(product, ir::BinaryOp::Mul, multiply), ir::BinaryOp::Div, divide)

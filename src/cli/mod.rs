@@ -70,7 +70,9 @@ payable test contract.pay --filter \"thirteen months\"")]
     /// Make up participants and events for a contract (seeded), for benchmarks and demos
     Gen(generate::Args),
     /// Write the Markdown reference of modules from their doc comments (--stdlib: the standard library)
-    #[command(after_help = "Examples:\n  payable doc stdlib/calendar.pay\n  payable doc --stdlib > docs/stdlib.md")]
+    #[command(
+        after_help = "Examples:\n  payable doc stdlib/calendar.pay\n  payable doc --stdlib > docs/stdlib.md"
+    )]
     Doc(doc::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
     #[command(

@@ -205,7 +205,16 @@ fn ir_type_text(t: &ir::Type) -> String {
         ir::Type::Text => "text".to_string(),
         ir::Type::Date => "date".to_string(),
         ir::Type::Percent => "percent".to_string(),
-        ir::Type::Quantity { unit } => unit.replace('/', " per "),
+        ir::Type::Quantity { unit } => {
+            // The IR's canonical unit (`hour/week`) in the words a contract uses.
+            let (top, bottom) = unit.split_once('/').map_or((unit.as_str(), None), |(t, b)| (t, Some(b)));
+            let top = match top {
+                "day" | "month" | "hour" => format!("{top}s"),
+                "working_day" => "working days".to_string(),
+                other => other.to_string(),
+            };
+            bottom.map_or(top.clone(), |b| format!("{top} per {b}"))
+        }
         ir::Type::Enum { name } => name.clone(),
         ir::Type::Optional { of } => format!("{}?", ir_type_text(of)),
     }

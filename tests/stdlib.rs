@@ -145,7 +145,7 @@ fn payable_doc_gives_the_type_the_checker_found_when_none_is_written() {
     let module = dir.join("anchors.pay");
     std::fs::write(&module, "/// Six weeks of days.\nlet settling_in = 6 weeks\n").expect("writable");
     let out = payable(&["doc", module.to_str().unwrap_or_default()]);
-    assert!(text(&out.stdout).contains("### `settling_in: day`"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("### `settling_in: days`"), "{}", text(&out.stdout));
     std::fs::write(&module, "let broken = 3 +\n").expect("writable");
     let out = payable(&["doc", module.to_str().unwrap_or_default(), "--color", "never"]);
     assert_eq!(out.status.code(), Some(1), "a module with errors is not documented");

@@ -153,7 +153,7 @@ impl Context<'_> {
                 format!("the number of days from {} to {}", self.value(from), self.value(to))
             }
             Expr::Coalesce { value, default } => {
-                format!("{}, or {} when there is none", self.value(value), self.value(default))
+                format!("{} (or {} when there is none)", self.value(value), self.value(default))
             }
             Expr::If { condition, then, otherwise } => format!(
                 "{} if {}, otherwise {}",
@@ -230,9 +230,14 @@ impl Context<'_> {
     }
 
     pub fn participant_field(&self, field: &str) -> String {
+        const INTRANSITIVE: &[&str] =
+            &["joined", "started", "left", "arrived", "entered", "exited", "moved", "died"];
         let is_date = self.is_date(&Expr::ParticipantField { field: field.to_string() });
         if field == "born" {
             "their date of birth".to_string()
+        } else if is_date && INTRANSITIVE.contains(&field) {
+            // "joined" is something they did, not something done to them.
+            format!("the date they {}", words::humanise(field))
         } else if is_date && field.ends_with("ed") {
             format!("the date they were {}", words::humanise(field))
         } else if is_date {

@@ -116,7 +116,10 @@ module.exports = grammar({
     ),
 
     use_declaration: $ => seq('use', choice(
-      seq('std', '.', field('module', $.identifier)),
+      seq(
+        'std', '.', field('module', $.identifier),
+        optional(seq('as', field('alias', $.identifier))),
+      ),
       seq(field('path', $.string), optional(seq('as', field('alias', $.identifier)))),
     )),
 
@@ -194,7 +197,12 @@ module.exports = grammar({
       field('name', $.identifier), ':', field('type', $._type), optional(','),
     ),
 
-    _type: $ => choice($.bounded_int, $.named_type),
+    _type: $ => choice($.bounded_int, $.qualified_type, $.named_type),
+    // `education.Level`: an enum declared in a module this file uses.
+    qualified_type: $ => seq(
+      field('module', $.identifier), '.', field('name', $.identifier),
+      optional($.optional_mark),
+    ),
     bounded_int: $ => seq(field('low', $._signed_number), '..', field('high', $._signed_number)),
     named_type: $ => seq(
       field('name', $.identifier), optional(seq('per', field('per', $.identifier))),

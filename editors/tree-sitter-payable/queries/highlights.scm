@@ -53,6 +53,9 @@
   name: (identifier) @type)
 (named_type
   per: (identifier) @type)
+(qualified_type
+  module: (identifier) @module
+  name: (identifier) @type)
 
 (let_declaration
   name: (identifier) @function

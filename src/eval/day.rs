@@ -119,10 +119,9 @@ impl Day {
 
     /// Appends the day as `Display` writes it.
     pub fn push_to(self, out: &mut String) {
-        match self.ascii() {
-            // ASCII digits and dashes: pushed as they are, without `from_utf8` checking them.
-            Some(text) => text.iter().for_each(|&b| out.push(char::from(b))),
-            None => out.push_str(&self.to_string()),
+        match self.ascii().as_ref().map(|a| std::str::from_utf8(a)) {
+            Some(Ok(text)) => out.push_str(text),
+            _ => out.push_str(&self.to_string()),
         }
     }
 }

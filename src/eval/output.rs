@@ -84,11 +84,45 @@ pub fn evidence(files: &[String], e: &Evidence) -> String {
 
 /// Money to two decimal places at least, exactly.
 pub fn money(amount: Decimal) -> String {
+    let mut text = String::new();
+    push_money(&mut text, amount);
+    text
+}
+
+/// Appends [`money`]'s text.
+pub fn push_money(out: &mut String, amount: Decimal) {
+    // Nearly every amount is a price in whole pence or pounds: written as cents, digit by
+    // digit, without normalizing, rescaling and formatting a `Decimal` (which cost more than
+    // the rest of a decision row). Negative amounts, negative zero and finer scales take the
+    // general path.
+    let scale = amount.scale();
+    let mantissa = u64::try_from(amount.mantissa()).ok().filter(|m| *m < 10_000_000_000_000_000);
+    if let (Some(mantissa), 0..=2, false) = (mantissa, scale, amount.is_sign_negative()) {
+        let cents = mantissa * 10u64.pow(2 - scale);
+        let (units, hundredths) = (cents / 100, (cents % 100) as u8);
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = units;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.extend(digits[at..].iter().map(|&d| char::from(d)));
+        out.push('.');
+        out.push(char::from(b'0' + hundredths / 10));
+        out.push(char::from(b'0' + hundredths % 10));
+        return;
+    }
     let mut a = amount.normalize();
     if a.scale() < 2 {
         a.rescale(2);
     }
-    a.to_string()
+    use std::fmt::Write as _;
+    let _ = write!(out, "{a}");
 }
 
 fn csv_field(text: &str) -> String {
@@ -205,7 +239,7 @@ impl DecisionSink for DecisionWriter<'_> {
                     }
                     line.push(',');
                     if let Some(amount) = d.amount {
-                        line.push_str(&money(amount));
+                        push_money(line, amount);
                     }
                     line.push(',');
                     if let Some(claim_by) = d.claim_by {
@@ -473,9 +507,9 @@ pub fn write_ledger(
                 line.push(',');
                 push_csv(&mut line, &contract.outcomes[p.outcome].name);
                 let _ = write!(line, ",{},", p.repeat);
-                line.push_str(&money(p.due));
+                push_money(&mut line, p.due);
                 line.push(',');
-                line.push_str(&money(p.paid));
+                push_money(&mut line, p.paid);
                 line.push(',');
                 line.push_str(p.capped_by.map(cap_name).unwrap_or_default());
                 line.push(',');
@@ -719,4 +753,33 @@ pub fn decisions_table(rows: &[DecisionRow]) -> String {
         ]);
     }
     render_table(&table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general path of `money`: what the fast path must equal.
+    fn general(amount: Decimal) -> String {
+        let mut a = amount.normalize();
+        if a.scale() < 2 {
+            a.rescale(2);
+        }
+        a.to_string()
+    }
+
+    #[test]
+    fn money_fast_path_writes_what_the_general_path_does() {
+        let mut amounts = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for mantissa in [0i64, 1, 5, 9, 10, 99, 100, 101, 250, 1_600, 240_000, 9_999_999_999_999_999] {
+            for scale in 0..=5 {
+                amounts.push(Decimal::new(mantissa, scale));
+                amounts.push(Decimal::new(-mantissa, scale));
+            }
+        }
+        amounts.push(Decimal::new(10_000_000_000_000_000, 0));
+        for amount in amounts {
+            assert_eq!(money(amount), general(amount), "{amount:?}");
+        }
+    }
 }

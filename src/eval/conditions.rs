@@ -518,12 +518,13 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         let mut run = 0;
         let mut undecided = 0;
         let mut last_possible = None;
+        let (as_of, achievable_end) = (self.as_of(), self.achievable_end());
         for (i, &(a, b)) in periods.iter().enumerate() {
-            if b > self.achievable_end() {
+            if b > achievable_end {
                 self.note(|| format!("period {} ({a} to {b}) ends after the achievable period", i + 1));
                 break;
             }
-            if b > self.as_of() {
+            if b > as_of {
                 undecided += 1;
                 last_possible = Some(b);
                 continue;
@@ -668,28 +669,41 @@ fn missing_anchor<'t>() -> Verdict<'t> {
 /// Consecutive periods of a kind from `start`: `count` of them, or (with `until`) as many
 /// whole periods as end on or before `until`.
 pub fn grid(kind: ir::PeriodKind, start: Day, count: usize, until: Option<Day>) -> Vec<(Day, Day)> {
+    let mut out = Vec::with_capacity(count.min(64));
+    // At most this many periods, whatever `count` and `until` say.
+    const MOST: usize = 100_001;
+    if kind == ir::PeriodKind::CalendarMonth {
+        // Calendar months step from one month's first day to the next by the month's length,
+        // with one calendar conversion in all, in a loop of their own: the hot path of the
+        // commonest clause (a grid per participant). The first is the first whole month.
+        let (mut year, mut month, day) = start.ymd();
+        let mut a = start;
+        if day != 1 {
+            a = start.plus_days((super::day::days_in_month(year, month) - day) as i32 + 1);
+            (month, year) = if month == 12 { (1, year + 1) } else { (month + 1, year) };
+        }
+        while out.len() < count.min(MOST) {
+            let end = a.plus_days(super::day::days_in_month(year, month) as i32 - 1);
+            if until.is_some_and(|u| end > u) {
+                break;
+            }
+            out.push((a, end));
+            a = end.plus_days(1);
+            (month, year) = if month == 12 { (1, year + 1) } else { (month + 1, year) };
+        }
+        return out;
+    }
     let first = match kind {
-        ir::PeriodKind::CalendarMonth if start.ymd().2 == 1 => start,
-        ir::PeriodKind::CalendarMonth => start.last_of_month().plus_days(1),
         ir::PeriodKind::CalendarWeek => start.plus_days(((7 - start.weekday()) % 7) as i32),
         _ => start,
     };
-    let mut out = Vec::with_capacity(count.min(64));
     let mut k: i32 = 0;
-    // Calendar months step from one month's first day to the next by the month's length,
-    // without calendar conversions: the hot path of the commonest clause.
-    let (mut year, mut month, _) = first.ymd();
-    let mut next_month = first;
     while out.len() < count {
         let period = match kind {
-            ir::PeriodKind::CalendarMonth => {
-                let a = next_month;
-                let end = a.plus_days(super::day::days_in_month(year, month) as i32 - 1);
-                (month, year) = if month == 12 { (1, year + 1) } else { (month + 1, year) };
-                next_month = end.plus_days(1);
-                (a, end)
+            // Calendar months are returned above.
+            ir::PeriodKind::Month | ir::PeriodKind::CalendarMonth => {
+                (first.plus_months(k), first.plus_months(k + 1).plus_days(-1))
             }
-            ir::PeriodKind::Month => (first.plus_months(k), first.plus_months(k + 1).plus_days(-1)),
             ir::PeriodKind::CalendarWeek | ir::PeriodKind::Week => {
                 (first.plus_days(7 * k), first.plus_days(7 * k + 6))
             }
@@ -700,7 +714,7 @@ pub fn grid(kind: ir::PeriodKind, start: Day, count: usize, until: Option<Day>) 
         }
         out.push(period);
         k += 1;
-        if k > 100_000 {
+        if out.len() >= MOST {
             break;
         }
     }

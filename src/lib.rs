@@ -12,6 +12,7 @@
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod doc;
 pub mod eval;
 pub mod explain;
 pub mod fmt;

@@ -129,8 +129,12 @@ fn load_imports(
     let here = program.sources.get(program.modules[index].file).name.clone();
     for (decl, span) in uses {
         let (key, bind_as, text) = match &decl {
-            ast::Use::Std(module) => match stdlib::source(&module.name) {
-                Some(text) => (stdlib::file_name(&module.name), module.name.clone(), text.to_string()),
+            ast::Use::Std { module, alias } => match stdlib::source(&module.name) {
+                Some(text) => (
+                    stdlib::file_name(&module.name),
+                    alias.as_ref().unwrap_or(module).name.clone(),
+                    text.to_string(),
+                ),
                 None => {
                     diagnostics.push(
                         Diagnostic::error(
@@ -299,6 +303,26 @@ pub fn names(program: &Program) -> (Names, Vec<Diagnostic>) {
                 continue;
             }
             table.insert(ident.name.clone(), (kind, i, ident.span));
+        }
+        // `employment.hours` would mean the module's `hours`: a module must not share its
+        // name with an item of the file that uses it.
+        for (bound, &used) in &module.imports {
+            if let Some((kind, _, span)) = table.get(bound) {
+                let file = &program.sources.get(program.modules[used].file).name;
+                let rename = match file.strip_prefix("std/").and_then(|f| f.strip_suffix(".pay")) {
+                    Some(std) => format!("`use std.{std} as {bound}_std`"),
+                    None => format!("`use \"{file}\" as {bound}_module`"),
+                };
+                diagnostics.push(
+                    Diagnostic::error(
+                        E_DUPLICATE,
+                        format!("`{bound}` names both a module and {}", kind.noun()),
+                    )
+                    .at(*span, format!("declared here as {}", kind.noun()))
+                    .note(format!("`{bound}.NAME` could mean either"))
+                    .help(format!("name the module otherwise with `as`: {rename}")),
+                );
+            }
         }
         names.modules.push(table);
     }

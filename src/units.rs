@@ -44,6 +44,34 @@ impl Dimension {
         self.0.is_empty()
     }
 
+    /// What a product (or, with `divide`, a quotient) of values in the canonical units of
+    /// `self` and `other` must be multiplied and divided by to be in its own canonical unit.
+    /// Days are canonical in a numerator and weeks in a denominator, so `hour/week` times
+    /// `day` is hours only once divided by 7: `16 hours per week * 26 weeks` is 16 × 182 / 7
+    /// = 416 hours. Likewise months and years, by 12.
+    pub fn canonical_rescale(&self, other: &Dimension, divide: bool) -> (i64, i64) {
+        let negative = |e: i32| e.min(0);
+        let (mut multiply, mut divide_by) = (1i64, 1i64);
+        for (base, scale) in [(Base::Day, 7i64), (Base::Month, 12i64)] {
+            let a = self.0.get(&base).copied().unwrap_or(0);
+            let b = other.0.get(&base).copied().unwrap_or(0);
+            // A value whose exponent e is negative is stored per week^|e|: it is scale^e
+            // times the value per day. Others are stored as they are.
+            let k = if divide {
+                negative(a) - negative(b) - negative(a - b)
+            } else {
+                negative(a) + negative(b) - negative(a + b)
+            };
+            let factor = scale.pow(k.unsigned_abs());
+            if k > 0 {
+                multiply *= factor;
+            } else if k < 0 {
+                divide_by *= factor;
+            }
+        }
+        (multiply, divide_by)
+    }
+
     pub fn mul(&self, other: &Dimension) -> Dimension {
         let mut out = self.0.clone();
         for (base, exp) in &other.0 {
@@ -268,5 +296,30 @@ mod tests {
         assert!(t.word("tonnes").is_none());
         t.declare("tonne", Some("tonnes"));
         assert_eq!(t.word("tonnes").unwrap().base, Base::Custom("tonne".into()));
+    }
+
+    #[test]
+    fn products_of_rates_and_durations_stay_in_canonical_units() {
+        let t = UnitTable::default();
+        let rate = unit(&t, "hours", Some("week")).dimension;
+        let days = unit(&t, "days", None).dimension;
+        let hours = unit(&t, "hours", None).dimension;
+        let none = Dimension::default();
+        // 16 hour/week × 182 day = 2912, which is 416 hours once divided by 7.
+        assert_eq!(rate.canonical_rescale(&days, false), (1, 7));
+        assert_eq!(days.canonical_rescale(&rate, false), (1, 7));
+        // 80 hours / 28 days is 2 6/7 hours a day: 20 hours a week.
+        assert_eq!(hours.canonical_rescale(&days, true), (7, 1));
+        // A number over days is per day: times 7 to be per week.
+        assert_eq!(none.canonical_rescale(&days, true), (7, 1));
+        // 80 hours / 20 hours per week is 4 weeks: 28 days.
+        assert_eq!(hours.canonical_rescale(&rate, true), (7, 1));
+        // Rates times numbers, and money per hour times hours, need nothing.
+        assert_eq!(rate.canonical_rescale(&none, false), (1, 1));
+        let money_per_hour = unit(&t, "GBP", Some("hour")).dimension;
+        assert_eq!(money_per_hour.canonical_rescale(&hours, false), (1, 1));
+        let money_per_year = unit(&t, "GBP", Some("year")).dimension;
+        let months = unit(&t, "months", None).dimension;
+        assert_eq!(money_per_year.canonical_rescale(&months, false), (1, 12));
     }
 }

@@ -150,6 +150,7 @@ impl<'a> Checker<'a> {
                     None => (Ty::Error, None),
                 }
             }
+            ast::TypeExprKind::Qualified { module, name } => (self.module_enum(m, module, name), None),
         };
         (self.optional(ty, t), input)
     }
@@ -164,6 +165,43 @@ impl<'a> Checker<'a> {
             return Some(q);
         }
         None
+    }
+
+    /// `education.Level`: an enum of a module that module `m` uses.
+    fn module_enum(&mut self, m: usize, module: &ast::Ident, name: &ast::Ident) -> Ty {
+        let Some(&used) = self.program.modules[m].imports.get(&module.name) else {
+            self.error(
+                Diagnostic::error(E_UNKNOWN_NAME, format!("no module called `{}` is used here", module.name))
+                    .at(module.span, "not a module this file uses")
+                    .help(format!("add `use std.{}` or `use \"PATH\"` at the top of the file", module.name)),
+            );
+            return Ty::Error;
+        };
+        let qualified = self.qualified(used, &name.name);
+        if self.enums.contains_key(&qualified) {
+            return Ty::Enum(qualified);
+        }
+        let mut known: Vec<&str> = self
+            .enums
+            .keys()
+            .filter_map(|k| k.strip_prefix(self.program.modules[used].prefix.as_str()))
+            .filter(|k| !k.contains('.'))
+            .collect();
+        known.sort_unstable();
+        let help = if known.is_empty() {
+            format!("`{}` declares no enums", module.name)
+        } else {
+            format!("the enums of `{}` are: {}", module.name, known.join(", "))
+        };
+        self.error(
+            Diagnostic::error(
+                E_UNKNOWN_NAME,
+                format!("`{}` has no enum called `{}`", module.name, name.name),
+            )
+            .at(name.span, "not an enum of this module")
+            .help(help),
+        );
+        Ty::Error
     }
 
     /// Resolves a unit expression, reporting unknown words.

@@ -1137,6 +1137,23 @@ impl<'a> Checker<'a> {
         x
     }
 
+    /// A definition whose value is a fixed length (`let follow_up = 12 months`, as modules
+    /// name the lengths contracts keep using) stands for that length, so that it can be a
+    /// window's length; anything else is returned as it is.
+    fn fixed_length(&self, x: ir::Expr) -> ir::Expr {
+        let mut x = x;
+        // A definition cannot depend on itself (E0007), so the chain ends; the bound is for
+        // safety alone.
+        for _ in 0..64 {
+            let ir::Expr::Ref { name } = &x else { break };
+            let Some(d) = self.out.definitions.iter().find(|d| d.name == *name && d.params.is_empty()) else {
+                break;
+            };
+            x = d.body.clone();
+        }
+        x
+    }
+
     pub(super) fn duration(
         &mut self,
         scope: &Scope,
@@ -1144,7 +1161,7 @@ impl<'a> Checker<'a> {
         what: &str,
     ) -> Option<(ir::Quantity, Dimension)> {
         let (ty, x) = self.participant_value(scope, e, None, what);
-        match (&ty, x) {
+        match (&ty, self.fixed_length(x)) {
             (Ty::Quantity(d), ir::Expr::Quantity { value, unit }) if d.is_duration() => {
                 Some((ir::Quantity { value, unit }, d.clone()))
             }
@@ -1258,7 +1275,28 @@ fn elaborate_arithmetic(
             };
             let percent_with_percent = *lt == Ty::Percent && *rt == Ty::Percent;
             let (lx, rx) = if percent_with_percent { (lx, rx) } else { (fraction(lx, lt), fraction(rx, rt)) };
-            ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) }
+            let product = ir::Expr::Binary { operator, lhs: Box::new(lx), rhs: Box::new(rx) };
+            let dimension = |t: &Ty| match t {
+                Ty::Quantity(d) => d.clone(),
+                _ => Dimension::default(),
+            };
+            let (multiply, divide) = match operator {
+                ir::BinaryOp::Mul => dimension(lt).canonical_rescale(&dimension(rt), false),
+                ir::BinaryOp::Div => dimension(lt).canonical_rescale(&dimension(rt), true),
+                _ => (1, 1),
+            };
+            let scale = |x: ir::Expr, operator: ir::BinaryOp, by: i64| {
+                if by == 1 {
+                    x
+                } else {
+                    ir::Expr::Binary {
+                        operator,
+                        lhs: Box::new(x),
+                        rhs: Box::new(ir::Expr::Int { value: by }),
+                    }
+                }
+            };
+            scale(scale(product, ir::BinaryOp::Mul, multiply), ir::BinaryOp::Div, divide)
         }
     }
 }

@@ -43,21 +43,10 @@ pub fn run(args: Args) -> u8 {
     };
     let compilation = crate::compile(&name, &text, &FsLoader);
     let color = args.color.enabled();
-    super::check::print_human(&compilation.sources, &compilation.diagnostics, color);
-    if compilation.has_errors() {
-        eprintln!("error: `{name}` was not explained: fix the errors above");
-        return EXIT_CONTRACT_ERRORS;
-    }
     let doc = match &compilation.ir {
-        Some(ir) => match &args.outcome {
-            None => explain::contract(ir),
-            Some(outcome) => match explain::outcome(ir, outcome) {
-                Some(doc) => doc,
-                None => return unknown_outcome(&name, outcome, ir),
-            },
-        },
-        // No contract: explain the file as a module, its definitions one by one.
-        None => {
+        // No contract and no error: the file is a module; explain its definitions. Its
+        // diagnostics are the module check's, printed once.
+        None if !compilation.has_errors() => {
             let module = crate::compile_module(&name, &text, &FsLoader);
             super::check::print_human(&module.sources, &module.diagnostics, color);
             let Some(module) = module.module else {
@@ -71,6 +60,20 @@ pub fn run(args: Args) -> u8 {
                 return EXIT_USAGE;
             }
             explain::module(&module)
+        }
+        ir => {
+            super::check::print_human(&compilation.sources, &compilation.diagnostics, color);
+            let Some(ir) = ir.as_ref().filter(|_| !compilation.has_errors()) else {
+                eprintln!("error: `{name}` was not explained: fix the errors above");
+                return EXIT_CONTRACT_ERRORS;
+            };
+            match &args.outcome {
+                None => explain::contract(ir),
+                Some(outcome) => match explain::outcome(ir, outcome) {
+                    Some(doc) => doc,
+                    None => return unknown_outcome(&name, outcome, ir),
+                },
+            }
         }
     };
     print!("{}", explain::render(&doc, format));

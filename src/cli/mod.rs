@@ -4,6 +4,7 @@
 mod check;
 mod compile;
 mod debug;
+mod doc;
 mod eval;
 mod explain;
 mod fmt;
@@ -75,6 +76,11 @@ payable test contract.pay --filter \"thirteen months\"")]
     Test(test_blocks::Args),
     /// Make up participants and events for a contract (seeded), for benchmarks and demos
     Gen(generate::Args),
+    /// Write the Markdown reference of modules from their doc comments (--stdlib: the standard library)
+    #[command(
+        after_help = "Examples:\n  payable doc stdlib/calendar.pay\n  payable doc --stdlib > docs/stdlib.md"
+    )]
+    Doc(doc::Args),
     /// Print one stage of the compiler: the fastest way to see what it understood
     #[command(
         after_help = "Stages: ast (the syntax tree), typed (every definition with its type), ir (the IR)"
@@ -122,6 +128,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Debug(args) => debug::run(args),
+        Command::Doc(args) => doc::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Gen(args) => generate::run(args),

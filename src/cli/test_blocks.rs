@@ -1,5 +1,6 @@
 //! `payable test`: runs the `test` blocks of contracts, and of their test files
-//! (`NAME.tests.pay` beside `NAME.pay`), and reports like `cargo test`.
+//! (`NAME.tests.pay` beside `NAME.pay`), and reports like `cargo test`. The test file of a
+//! module (a file without a contract header) is a contract that uses the module, with tests.
 
 use super::{ColorChoice, EXIT_CONTRACT_ERRORS, EXIT_OK};
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
@@ -68,6 +69,16 @@ pub fn run(args: Args) -> u8 {
                 Err(e) => return super::report(e),
             }
         }
+        // A module cannot hold participants, events or outcomes, so its test file is a small
+        // contract that uses it: that contract is what runs.
+        let (name, text) = match test_files.pop() {
+            Some(file) if is_module(&text) && is_contract(&file.1) => file,
+            Some(file) => {
+                test_files.push(file);
+                (name, text)
+            }
+            None => (name, text),
+        };
         let compilation = crate::compile_with_tests(&name, &text, &test_files, &FsLoader);
         if compilation.has_errors() {
             let errors: Vec<Diagnostic> =
@@ -142,6 +153,21 @@ pub fn run(args: Args) -> u8 {
         eprintln!("error: {broken} contract(s) could not be tested");
     }
     if failed > 0 || broken > 0 { EXIT_CONTRACT_ERRORS } else { EXIT_OK }
+}
+
+fn has_header(text: &str) -> Option<bool> {
+    let (module, _) = crate::syntax::parse(FileId(0), text);
+    let header = module.items.iter().any(|i| matches!(i.kind, crate::syntax::ast::ItemKind::Contract(_)));
+    (!module.items.is_empty()).then_some(header)
+}
+
+/// A file with items but no contract header: a module.
+fn is_module(text: &str) -> bool {
+    has_header(text) == Some(false)
+}
+
+fn is_contract(text: &str) -> bool {
+    has_header(text) == Some(true)
 }
 
 fn span(s: &ir::Span) -> Span {

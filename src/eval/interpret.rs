@@ -286,6 +286,9 @@ pub fn shift(day: Day, n: i64, unit: CalendarUnit, holidays: &str) -> Day {
 fn whole(v: &Value) -> Option<i64> {
     match v {
         Value::Int(n) => Some(*n),
+        // Every window's length is a whole decimal: its mantissa is the number, with none of
+        // the work of `fract` and `try_from`.
+        Value::Decimal(d) if d.scale() == 0 => i64::try_from(d.mantissa()).ok(),
         Value::Decimal(d) if d.fract().is_zero() => i64::try_from(*d).ok(),
         Value::Decimal(d) => i64::try_from(d.trunc()).ok(),
         _ => None,

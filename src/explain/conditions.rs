@@ -57,7 +57,7 @@ fn clause(cx: &Context, subject: &str, c: &Condition) -> Item {
                 cx.value(&window_start.date)
             );
             let mut notes = vec![
-                period_rule(cx, *period, *of, &cx.start_short(window_start)),
+                period_rule(*period, *of, &cx.start_short(window_start)),
                 counting_rule(cx, subject, filter, *period, counting),
             ];
             notes.extend(excluded(excluding));
@@ -87,12 +87,12 @@ it is not achieved, at once rather than left pending.",
                 cx.window(window)
             );
             let mut notes = vec![
-                period_rule(cx, *period, *periods, &cx.start_short(&window.start)),
+                period_rule(*period, *periods, &cx.start_short(&window.start)),
                 counting_rule(cx, subject, filter, *period, counting),
             ];
             notes.extend(excluded(excluding));
             notes.push(format!(
-                "It is achieved on the last day of the {} {} in a row.",
+                "The whole run must fall inside the window. It is achieved on the last day of the {} {} in a row.",
                 words::ordinal(u64::from(*periods)),
                 period_name(*period, 1)
             ));
@@ -294,8 +294,7 @@ fn period_name(period: PeriodKind, n: u32) -> String {
 }
 
 /// What one period is, and which is the first.
-fn period_rule(cx: &Context, period: PeriodKind, of: u32, start: &str) -> String {
-    let _ = cx;
+fn period_rule(period: PeriodKind, of: u32, start: &str) -> String {
     match period {
         PeriodKind::CalendarMonth => format!(
             "A calendar month runs from its first to its last day. The first of the {of} is the first whole calendar month that starts on or after {start}."

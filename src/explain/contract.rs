@@ -273,7 +273,9 @@ fn event(cx: &Context, e: &ir::Event) -> Item {
     let mut children: Vec<Item> = e
         .fields
         .iter()
-        .filter(|f| !is_timing_field(&e.timing, &f.name))
+        // The date fields are named in the sentence above; they need a line only to carry
+        // their doc comment.
+        .filter(|f| !is_timing_field(&e.timing, &f.name) || !f.docs.is_empty())
         .map(|f| {
             let phrase = format!("{} (`{}`)", words::humanise(&f.name), f.name);
             let mut t = format!("{}: {}", words::capitalise(&phrase), type_words(cx, &f.ty));
@@ -371,11 +373,8 @@ fn definition(outer: &Context, d: &ir::Definition) -> Item {
     let head = if d.params.is_empty() {
         format!("“{name}”")
     } else {
-        let params: Vec<String> = d
-            .params
-            .iter()
-            .map(|p| format!("“{}” ({})", words::humanise(&p.name), type_words(&cx, &p.ty)))
-            .collect();
+        let params: Vec<String> =
+            d.params.iter().map(|p| format!("`{}` ({})", p.name, type_words(&cx, &p.ty))).collect();
         format!("“{name}”, given {},", words::join(&params, "and"))
     };
     let mut text = match &d.event {

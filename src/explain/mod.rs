@@ -101,6 +101,13 @@ This is what the payable compiler understood of each."
 month does not have becomes its last day (31 January plus 1 month is 28 or 29 February).",
         );
     }
+    let path = std::path::Path::new(&module.name);
+    let in_stdlib = path.parent().and_then(|p| p.file_name()).is_some_and(|d| d == "stdlib");
+    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()).filter(|_| in_stdlib) {
+        intro.push_str(&format!(
+            " It is part of the standard library: a contract uses it with `use std.{stem}`, and names its definitions `{stem}.NAME`."
+        ));
+    }
     doc.paragraph(intro);
     if module.definitions.is_empty() && module.enums.is_empty() {
         doc.paragraph("It defines nothing.");

@@ -124,7 +124,8 @@ impl Context<'_> {
             Expr::Case { case, .. } => format!("“{}”", words::humanise(case)),
             Expr::ParticipantField { field } => self.participant_field(field),
             Expr::EventField { event, field } => self.event_field(event, field),
-            Expr::Param { name } => format!("“{}”", words::humanise(name)),
+            // As the doc comments write them: `born`.
+            Expr::Param { name } => format!("`{name}`"),
             Expr::Ref { name } => self.reference(name),
             Expr::Call { function, args } => self.call(function, args),
             Expr::Builtin { function, args } => self.builtin(function, args),
@@ -152,7 +153,7 @@ impl Context<'_> {
                 format!("the number of days from {} to {}", self.value(from), self.value(to))
             }
             Expr::Coalesce { value, default } => {
-                format!("{}, or {} when there is none", self.value(value), self.value(default))
+                format!("{} (or {} when there is none)", self.value(value), self.value(default))
             }
             Expr::If { condition, then, otherwise } => format!(
                 "{} if {}, otherwise {}",
@@ -229,9 +230,14 @@ impl Context<'_> {
     }
 
     pub fn participant_field(&self, field: &str) -> String {
+        const INTRANSITIVE: &[&str] =
+            &["joined", "started", "left", "arrived", "entered", "exited", "moved", "died"];
         let is_date = self.is_date(&Expr::ParticipantField { field: field.to_string() });
         if field == "born" {
             "their date of birth".to_string()
+        } else if is_date && INTRANSITIVE.contains(&field) {
+            // "joined" is something they did, not something done to them.
+            format!("the date they {}", words::humanise(field))
         } else if is_date && field.ends_with("ed") {
             format!("the date they were {}", words::humanise(field))
         } else if is_date {
@@ -275,7 +281,7 @@ impl Context<'_> {
 
     fn call(&self, function: &str, args: &[Expr]) -> String {
         let params: Vec<String> = match self.definition(function) {
-            Some(d) => d.params.iter().map(|p| words::humanise(&p.name)).collect(),
+            Some(d) => d.params.iter().map(|p| format!("`{}`", p.name)).collect(),
             None => Vec::new(),
         };
         let given: Vec<String> = args

@@ -76,7 +76,7 @@ pub fn markdown(doc: &Document) -> String {
                 out.push('\n');
             }
             Block::Paragraph(text) => {
-                out.push_str(&markdown_escape(text));
+                out.push_str(&markdown_block_start(&markdown_escape(text)));
                 out.push('\n');
             }
             Block::List(items) => markdown_items(items, 0, &mut out),
@@ -108,6 +108,19 @@ fn markdown_escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// A paragraph that starts like a list ("- ", "+ ", "1. ") must not become one.
+fn markdown_block_start(text: &str) -> String {
+    let digits = text.chars().take_while(char::is_ascii_digit).count();
+    let rest = &text[digits..];
+    if text.starts_with(['-', '+']) {
+        format!("\\{text}")
+    } else if digits > 0 && (rest.starts_with(". ") || rest.starts_with(") ")) {
+        format!("{}\\{}", &text[..digits], rest)
+    } else {
+        text.to_string()
+    }
 }
 
 fn markdown_escape_plain(text: &str) -> String {
@@ -204,6 +217,16 @@ mod tests {
         assert!(page.contains("<title>A &amp; B &lt;script&gt;</title>"));
         assert!(page.contains("<p>x &lt; y &amp; &quot;z&quot;</p>"));
         assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn markdown_keeps_names_as_code_and_paragraphs_as_paragraphs() {
+        let mut doc = Document::new("T");
+        doc.paragraph("1. not a list, `snake_case` stays code, *not* emphasis");
+        doc.paragraph("- not a list either");
+        let md = markdown(&doc);
+        assert!(md.contains("1\\. not a list, `snake_case` stays code, \\*not\\* emphasis"), "{md}");
+        assert!(md.contains("\n\\- not a list either"), "{md}");
     }
 
     #[test]

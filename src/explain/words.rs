@@ -116,8 +116,10 @@ pub fn number(value: Decimal) -> String {
 }
 
 /// An amount in `currency`, to the minor unit: "£2,400.00", "€1,000.50", "1,000.00 CHF".
+/// An amount finer than the minor unit (a rate of £0.125) is shown whole, never rounded:
+/// the explanation must not change a figure.
 pub fn money(value: Decimal, currency: &str) -> String {
-    let minor = value.round_dp(2);
+    let minor = if value.normalize().scale() > 2 { value.normalize() } else { value.round_dp(2) };
     let mut text = number(minor);
     if minor.fract().is_zero() {
         text.push_str(".00");
@@ -154,7 +156,7 @@ pub fn currency_name(currency: &str) -> String {
 }
 
 /// A quantity in its canonical unit, in words: "16 hours per week", "182 days (26 weeks)",
-/// "16 years" (a whole number of years is said as years: the IR keeps them as months).
+/// "16 years" (two or more whole years are said as years: the IR keeps them as months).
 pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     // A module has no currency of its own; an ISO 4217 code is money all the same.
     let is_money = |u: &str| u == currency || (u.len() == 3 && u.chars().all(|c| c.is_ascii_uppercase()));
@@ -172,7 +174,8 @@ pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
     match unit {
         "month" => {
             let twelve = Decimal::from(12);
-            if !value.is_zero() && (value % twelve).is_zero() {
+            // Contracts say "12 months" and "18 months" but "16 years": years from two on.
+            if value >= Decimal::from(24) && (value % twelve).is_zero() {
                 let years = value / twelve;
                 let word = if years == Decimal::ONE { "year" } else { "years" };
                 format!("{} {word}", number(years))
@@ -275,7 +278,8 @@ mod tests {
         assert_eq!(money(dec("2400"), "GBP"), "£2,400.00");
         assert_eq!(money(dec("1500000"), "GBP"), "£1,500,000.00");
         assert_eq!(money(dec("0.5"), "EUR"), "€0.50");
-        assert_eq!(money(dec("999.999"), "GBP"), "£1,000.00");
+        assert_eq!(money(dec("999.999"), "GBP"), "£999.999");
+        assert_eq!(money(dec("2400.000"), "GBP"), "£2,400.00");
         assert_eq!(money(dec("12.3"), "CHF"), "12.30 CHF");
         assert_eq!(money(dec("-5"), "GBP"), "minus £5.00");
         assert_eq!(quantity(dec("768"), "GBP", ""), "£768.00");
@@ -286,7 +290,8 @@ mod tests {
     fn quantities_read_as_a_contract_would_write_them() {
         assert_eq!(quantity(dec("16"), "hour/week", "GBP"), "16 hours per week");
         assert_eq!(quantity(dec("192"), "month", "GBP"), "16 years");
-        assert_eq!(quantity(dec("12"), "month", "GBP"), "1 year");
+        assert_eq!(quantity(dec("12"), "month", "GBP"), "12 months");
+        assert_eq!(quantity(dec("24"), "month", "GBP"), "2 years");
         assert_eq!(quantity(dec("3"), "month", "GBP"), "3 months");
         assert_eq!(quantity(dec("182"), "day", "GBP"), "182 days (26 weeks)");
         assert_eq!(quantity(dec("1"), "day", "GBP"), "1 day");

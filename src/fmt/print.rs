@@ -348,7 +348,14 @@ impl<'a> Printer<'a> {
 
     fn use_decl(&self, u: &Use, kw: u32) -> Doc {
         match u {
-            Use::Std(m) => seq(vec![self.at("use", kw), text(" std."), self.ident(m)]),
+            Use::Std { module, alias } => {
+                let mut p = vec![self.at("use", kw), text(" std."), self.ident(module)];
+                if let Some(a) = alias {
+                    p.push(text(" as "));
+                    p.push(self.ident(a));
+                }
+                seq(p)
+            }
             Use::File { path_span, alias, .. } => {
                 let mut p =
                     vec![self.at("use", kw), text(" "), self.spanned(self.slice(*path_span), *path_span)];
@@ -473,6 +480,10 @@ impl<'a> Printer<'a> {
             TypeExprKind::Named(u) => {
                 let optional = if t.optional { "?" } else { "" };
                 self.spanned(format!("{}{optional}", u.text()), t.span)
+            }
+            TypeExprKind::Qualified { module, name } => {
+                let optional = if t.optional { "?" } else { "" };
+                self.spanned(format!("{}.{}{optional}", module.name, name.name), t.span)
             }
         }
     }

@@ -87,8 +87,9 @@ impl ItemKind {
 
 #[derive(Clone, Debug)]
 pub enum Use {
-    /// `use std.calendar`: a module embedded in the binary.
-    Std(Ident),
+    /// `use std.calendar`: a module embedded in the binary; `as dates` names it otherwise
+    /// (a contract with an event called `employment` uses `std.employment as work`).
+    Std { module: Ident, alias: Option<Ident> },
     /// `use "shared/anchors.pay" as anchors`: a file relative to the one that uses it.
     File { path: String, path_span: Span, alias: Option<Ident> },
 }
@@ -255,6 +256,8 @@ pub enum TypeExprKind {
     Bounded { lo: i64, hi: i64 },
     /// `date`, `Group`, `hours per week`: which it is, the checker decides.
     Named(UnitExpr),
+    /// `education.Level`: an enum declared in a module this file uses.
+    Qualified { module: Ident, name: Ident },
 }
 
 #[derive(Clone, Debug)]

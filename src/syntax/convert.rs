@@ -158,7 +158,9 @@ impl Ctx {
         let rule = pair.as_rule();
         let parts = children(pair);
         Ok(match rule {
-            Rule::std_module => Use::Std(self.ident(&parts[0])),
+            Rule::std_module => {
+                Use::Std { module: self.ident(&parts[0]), alias: parts.get(1).map(|p| self.ident(p)) }
+            }
             _ => Use::File {
                 path: self.string(&parts[0]),
                 path_span: self.span(&parts[0]),
@@ -288,6 +290,10 @@ impl Ctx {
             Rule::bounded_int => {
                 let b = children(p[0].clone());
                 TypeExprKind::Bounded { lo: self.signed_int(&b[0])?, hi: self.signed_int(&b[1])? }
+            }
+            Rule::qualified_type => {
+                let q = children(p[0].clone());
+                TypeExprKind::Qualified { module: self.ident(&q[0]), name: self.ident(&q[1]) }
             }
             _ => TypeExprKind::Named(self.unit_expr(p[0].clone())),
         };

@@ -26,7 +26,7 @@ fn describe_rule(rule: Rule) -> Option<String> {
         string_lit => "a quoted text such as `\"Sustained employment\"`",
         unit_word | unit_expr => "a unit such as `GBP` or `hours per week`",
         quantity_lit => "an amount such as `1_000 GBP`",
-        type_expr | named_type | bounded_int => {
+        type_expr | named_type | qualified_type | bounded_int => {
             "a type such as `date`, `date?`, `int`, `14..70` or `hours per week`"
         }
         duration => "a duration such as `26 months`",

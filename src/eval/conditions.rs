@@ -534,9 +534,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
             if days == 0 {
                 // Excluded days "neither count nor break a run" (docs/reference.md): a period
                 // made only of them is passed over, as if it were not in the window.
-                self.note(|| {
-                    format!("period {} ({a} to {b}): every day excluded: passed over", i + 1)
-                });
+                self.note(|| format!("period {} ({a} to {b}): every day excluded: passed over", i + 1));
                 continue;
             }
             let counts = match counting.rule {

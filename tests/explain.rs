@@ -281,6 +281,7 @@ event qualification {
   level: 0..8
 }
 let full_time = employment.hours >= 30 hours per week and not employment.on_benefit
+let recent = qualification.on > participant.joined and qualification.on <= participant.joined + 12 months
 outcome job_entry "Job entry" {
   achieved when employment where employment.from > participant.joined after participant.joined
   pays 100 GBP
@@ -349,6 +350,18 @@ or its incidents (or 1 when there is none) are 0, for 13 calendar weeks in a row
 fn a_plural_field_takes_are_and_a_yes_or_no_field_is_a_mark() {
     let text = phrasing();
     assert!(text.contains("It holds when the employment's hours are at least 30 hours per week and the employment is not marked “on benefit”."), "{text}");
+}
+
+#[test]
+fn a_range_with_an_open_end_names_its_subject_once() {
+    let text = phrasing();
+    assert!(
+        text.contains(
+            "It holds when the date of the qualification is after the date they joined and on or before the date they \
+joined plus 12 months."
+        ),
+        "{text}"
+    );
 }
 
 /// `rate * n * 1 week` is lowered to `(rate * n * 7 days) / 7`: it reads as it was written.

@@ -561,6 +561,24 @@ impl<'a> Context<'a> {
                     continue;
                 }
             }
+            // `x > a and x <= b`: the subject said once, "x is after a and on or before b".
+            if let (
+                Expr::Compare { operator: low_op @ (CmpOp::Gt | CmpOp::Ge), lhs: a, rhs: low },
+                Some(Expr::Compare { operator: high_op @ (CmpOp::Lt | CmpOp::Le), lhs: b, rhs: high }),
+            ) = (&operands[i], operands.get(i + 1))
+            {
+                let subject = format!("{} ", self.value(a));
+                let upper = self.compare(*high_op, b, high);
+                if a == b {
+                    if let Some(upper) = upper.strip_prefix(&subject) {
+                        let upper =
+                            upper.strip_prefix("is ").or_else(|| upper.strip_prefix("are ")).unwrap_or(upper);
+                        out.push(format!("{} and {upper}", self.compare(*low_op, a, low)));
+                        i += 2;
+                        continue;
+                    }
+                }
+            }
             out.push(self.nested_clause(&operands[i]));
             i += 1;
         }

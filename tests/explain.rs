@@ -252,3 +252,128 @@ fn cli_explains_a_module() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is a module"));
 }
+
+/// A small contract for the phrasing rules: a spell named as a state (`employment`), a
+/// spell named as a thing (`school_week`), a record on one day, and a module-style rate.
+const PHRASING: &str = r#"
+contract "Phrasing" {
+  currency GBP
+  outcomes achievable from 2025-04-01 to 2028-03-31
+  claims close 2028-09-30
+}
+participant {
+  joined: date
+}
+event employment {
+  from: date
+  to: date
+  hours: hours per week
+  on_benefit: bool
+}
+event school_week {
+  from: date
+  to: date
+  holiday: bool
+  incidents: int?
+}
+event qualification {
+  on: date
+  level: 0..8
+}
+let full_time = employment.hours >= 30 hours per week and not employment.on_benefit
+let recent = qualification.on > participant.joined and qualification.on <= participant.joined + 12 months
+outcome job_entry "Job entry" {
+  achieved when employment where employment.from > participant.joined after participant.joined
+  pays 100 GBP
+}
+outcome off_benefit "Off benefit" {
+  achieved when employment where not employment.on_benefit
+    for 4 consecutive weeks
+    after participant.joined
+    counting every day
+  pays 100 GBP
+}
+outcome behaviour "Behaviour" {
+  achieved when school_week where school_week.holiday or (school_week.incidents ?? 1) == 0
+    for 13 consecutive calendar weeks
+    after participant.joined
+    counting every day
+  pays 100 GBP
+}
+outcome level_2 "Level 2" {
+  achieved when qualification where qualification.level == 2 after participant.joined
+  pays 100 GBP
+}
+"#;
+
+fn phrasing() -> String {
+    let c = payable::compile("phrasing.pay", PHRASING, &FsLoader);
+    let ir = c.ir.unwrap_or_else(|| panic!("the phrasing contract compiles: {:?}", c.diagnostics));
+    let text = explain::render(&explain::contract(&ir), Format::Text);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn a_spell_s_bounds_read_as_when_it_started_or_ended() {
+    let text = phrasing();
+    assert!(
+        text.contains("has been in employment that started after the date they joined, on any day"),
+        "{text}"
+    );
+    assert!(!text.contains("from date"), "{text}");
+}
+
+#[test]
+fn a_record_s_own_fields_read_as_a_relative_clause() {
+    let text = phrasing();
+    assert!(text.contains("there is a qualification record whose level is 2,"), "{text}");
+    assert!(
+        text.contains("has been in employment that is not marked “on benefit”, for 4 weeks in a row"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_spell_named_as_a_thing_is_a_record_that_covers_the_day() {
+    let text = phrasing();
+    assert!(
+        text.contains(
+            "has been covered by a school week record where either the school week is marked “holiday” \
+or its incidents (or 1 when there is none) are 0, for 13 calendar weeks in a row"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("in school week"), "{text}");
+}
+
+#[test]
+fn a_plural_field_takes_are_and_a_yes_or_no_field_is_a_mark() {
+    let text = phrasing();
+    assert!(text.contains("It holds when the employment's hours are at least 30 hours per week and the employment is not marked “on benefit”."), "{text}");
+}
+
+#[test]
+fn a_range_with_an_open_end_names_its_subject_once() {
+    let text = phrasing();
+    assert!(
+        text.contains(
+            "It holds when the date of the qualification is after the date they joined and on or before the date they \
+joined plus 12 months."
+        ),
+        "{text}"
+    );
+}
+
+/// `rate * n * 1 week` is lowered to `(rate * n * 7 days) / 7`: it reads as it was written.
+#[test]
+fn a_rate_times_a_length_of_time_reads_without_the_rescale() {
+    let text = std::fs::read_to_string(root().join("stdlib/employment.pay")).expect("readable");
+    let m = payable::compile_module("stdlib/employment.pay", &text, &FsLoader);
+    let module = m.module.expect("the module checks");
+    let text = explain::render(&explain::module(&module), Format::Text);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("It is `weekly` times `week_count` weeks."), "{text}");
+    assert!(text.contains("It is `start` plus `week_count` weeks minus 1 day."), "{text}");
+    assert!(text.contains("`rate` (an amount of money in GBP per hour)"), "{text}");
+    assert!(!text.contains("divided by 7"), "{text}");
+}

@@ -222,17 +222,37 @@ fn is_spell(cx: &Context, event: &str) -> bool {
 /// on a single day, "there is a wellbeing survey record".
 fn holds(cx: &Context, subject: &str, filter: &EventFilter) -> String {
     if is_spell(cx, &filter.event) {
-        format!("the {subject} has been in {}", record(cx, filter, false))
+        format!("the {subject} has been {}", in_spell(cx, filter))
     } else {
         format!("there is {}", record(cx, filter, true))
     }
+}
+
+/// "in employment ..." for a spell named as a state one is in; "covered by a school week
+/// record ..." for one named as a thing (a week, a job), which nobody is "in".
+fn in_spell(cx: &Context, filter: &EventFilter) -> String {
+    if is_state(&filter.event) {
+        format!("in {}", record(cx, filter, false))
+    } else {
+        format!("covered by {}", record(cx, filter, true))
+    }
+}
+
+/// True when a spell's name reads as a state or activity, by the endings English forms
+/// such nouns with ("employment", "accommodation", "training", "higher education"), so that
+/// "in employment" is idiomatic; a thing ("school week", "job", "term") is not, and a name
+/// the endings miss reads, plainly, as a record.
+fn is_state(event: &str) -> bool {
+    let name = words::humanise(event);
+    let last = name.rsplit(' ').next().unwrap_or(&name);
+    ["ment", "tion", "sion", "ing", "ance", "ence", "ship", "hood"].iter().any(|s| last.ends_with(s))
 }
 
 /// The records a filter keeps, as a noun phrase: "employment of more than 16 hours per week",
 /// "accommodation that counts as “settled”".
 fn record(cx: &Context, filter: &EventFilter, with_article: bool) -> String {
     let event = words::humanise(&filter.event);
-    let noun = match (is_spell(cx, &filter.event), with_article) {
+    let noun = match (is_spell(cx, &filter.event) && is_state(&filter.event), with_article) {
         (true, _) => event,
         (false, true) => format!("{} record", article(&event)),
         (false, false) => format!("{event} record"),
@@ -262,10 +282,19 @@ fn qualifier(cx: &Context, filter: &EventFilter) -> String {
                 };
                 format!(" of {op}{}", cx.value(rhs))
             }
-            _ => format!(" where {}", cx.record_clause(&filter.predicate)),
+            _ => where_clause(cx, filter),
         },
         ir::Expr::Ref { name } => format!(" that counts as “{}”", words::humanise(name)),
-        other => format!(" where {}", cx.record_clause(other)),
+        _ => where_clause(cx, filter),
+    }
+}
+
+/// " whose level is 1", " that started after ...", or else " where ..." with the record's
+/// own fields as "its".
+fn where_clause(cx: &Context, filter: &EventFilter) -> String {
+    match cx.record_relative(&filter.event, &filter.predicate) {
+        Some(relative) => format!(" {relative}"),
+        None => format!(" where {}", cx.in_record(&filter.event).record_clause(&filter.predicate)),
     }
 }
 
@@ -328,7 +357,7 @@ fn counting_rule(
         }
     };
     let what = if is_spell(cx, &filter.event) {
-        format!("the {subject} was in {}", record(cx, filter, false))
+        format!("the {subject} was {}", in_spell(cx, filter))
     } else {
         format!("there is {}", record(cx, filter, true))
     };

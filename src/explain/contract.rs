@@ -19,6 +19,7 @@ pub fn context(c: &Contract) -> Context<'_> {
         params: &[],
         achievable_end: Some(&c.achievable.to),
         noun: &c.participant.noun,
+        record: None,
     }
 }
 
@@ -162,8 +163,9 @@ fn exclusion(cx: &Context, e: &ir::Exclusion) -> String {
             words::join(&names, "and")
         ),
         ir::ExclusionRule::Highest => format!(
-            "Of {}, all may be achieved, but only the one with the highest amount is paid for a {noun}.",
-            words::join(&names, "and")
+            "Of {}, {} may be achieved, but only the one with the highest amount is paid for a {noun}.",
+            words::join(&names, "and"),
+            if names.len() == 2 { "both" } else { "all" }
         ),
     }
 }
@@ -206,6 +208,11 @@ fn field(cx: &Context, f: &ir::Field, phrase: &str) -> String {
     text
 }
 
+/// A module has no currency of its own; an ISO 4217 code is money all the same.
+fn is_money(cx: &Context, unit: &str) -> bool {
+    unit == cx.currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase()))
+}
+
 pub fn type_words(cx: &Context, t: &Type) -> String {
     match t {
         Type::Bool => "yes or no".to_string(),
@@ -215,7 +222,12 @@ pub fn type_words(cx: &Context, t: &Type) -> String {
         Type::Text => "text".to_string(),
         Type::Date => "a date".to_string(),
         Type::Percent => "a percentage".to_string(),
-        Type::Quantity { unit } if unit == cx.currency => format!("an amount of money in {unit}"),
+        Type::Quantity { unit } if is_money(cx, unit) => format!("an amount of money in {unit}"),
+        // A price per unit: "an amount of money in GBP per hour", not "a number of GBPs".
+        Type::Quantity { unit } if unit.split_once('/').is_some_and(|(top, _)| is_money(cx, top)) => {
+            let (top, per) = unit.split_once('/').unwrap_or_default();
+            format!("an amount of money in {top} per {}", words::unit_words(per, true))
+        }
         Type::Quantity { unit } => match unit.as_str() {
             "month" => "a length of time in months".to_string(),
             "day" => "a length of time in days".to_string(),
@@ -550,7 +562,7 @@ pub fn cohort_outcome(cx: &Context, c: &Contract, o: &ir::CohortOutcome, doc: &m
             format!("It is decided for the whole cohort of every {noun} together, not for each one.")
         }
         members => format!(
-            "It is decided once for a cohort, not for each {noun}: the cohort is every {noun} for whom this holds: {}.",
+            "It is decided once for a cohort, not for each {noun}. The cohort is every {noun} who meets this test: {}.",
             cx.clause(members)
         ),
     });

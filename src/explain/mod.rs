@@ -85,6 +85,7 @@ pub fn module(module: &Module) -> Document {
         params: &[],
         achievable_end: None,
         noun: "participant",
+        record: None,
     };
     let mut doc = Document::new(format!("Module {}", module.name));
     let mut intro =

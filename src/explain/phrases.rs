@@ -19,9 +19,17 @@ pub struct Context<'a> {
     pub achievable_end: Option<&'a str>,
     /// What one participant is: "participant", "family", ...
     pub noun: &'a str,
+    /// The event whose one record a clause is about (a filter's `where`): its fields then
+    /// read "its hours", not "the employment's hours".
+    pub record: Option<&'a str>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The same context, for a clause about one record of `event`.
+    pub fn in_record(&self, event: &'a str) -> Context<'a> {
+        Context { record: Some(event), ..*self }
+    }
+
     fn definition(&self, name: &str) -> Option<&ir::Definition> {
         self.definitions.iter().find(|d| d.name == name)
     }
@@ -130,7 +138,12 @@ impl Context<'_> {
             Expr::Call { function, args } => self.call(function, args),
             Expr::Builtin { function, args } => self.builtin(function, args),
             Expr::Classify { bands, value } => {
-                format!("the {} band that {} falls in", words::humanise(bands), self.value(value))
+                // A bands type is often named for its bands already: "wemwbs band".
+                let name = words::humanise(bands);
+                let name = name.strip_suffix("bands").map_or(name.clone(), |stem| format!("{stem}band"));
+                let band = if name.ends_with("band") { "" } else { " band" };
+                let falls = if self.is_plural(value) { "fall" } else { "falls" };
+                format!("the {name}{band} that {} {falls} in", self.value(value))
             }
             Expr::Neg { operand } => format!("minus {}", self.operand(operand)),
             Expr::Not { .. }
@@ -178,6 +191,17 @@ impl Context<'_> {
     }
 
     fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> String {
+        if let Some(product) = self.rate_times_duration(op, lhs, rhs) {
+            return product;
+        }
+        // `n * 1 week` is kept in days, as `n * 7 days`: it reads "n weeks".
+        if let (BinaryOp::Mul, Expr::Quantity { value, unit }) = (op, rhs) {
+            let seven = rust_decimal::Decimal::from(7);
+            if unit == "day" && *value == seven {
+                let weeks = if matches!(lhs, Expr::Int { value: 1 }) { "week" } else { "weeks" };
+                return format!("{} {weeks}", self.operand(lhs));
+            }
+        }
         // `age * 1 year` reads "“age” years".
         if let (BinaryOp::Mul, Expr::Quantity { value, unit }) = (op, rhs) {
             if *value == rust_decimal::Decimal::ONE
@@ -198,6 +222,51 @@ impl Context<'_> {
             BinaryOp::Div => "divided by",
         };
         format!("{} {word} {}", self.operand(lhs), self.operand(rhs))
+    }
+
+    /// A rate per week times a length of time, which the compiler keeps in days and scales
+    /// back (`16 hours per week * 26 weeks` is `(16 hours per week * 182 days) / 7`), read
+    /// as it was meant: "16 hours per week times 26 weeks". The division by 7 only turns
+    /// days into weeks, so saying it would misstate the sum.
+    fn rate_times_duration(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Option<String> {
+        let seven = rust_decimal::Decimal::from(7);
+        let divisor_is_seven = match rhs {
+            Expr::Int { value } => *value == 7,
+            Expr::Decimal { value } => *value == seven,
+            _ => false,
+        };
+        let Expr::Binary { operator: BinaryOp::Mul, lhs: rate, rhs: days } = lhs else { return None };
+        let Expr::Quantity { value, unit } = &**days else { return None };
+        if op != BinaryOp::Div || !divisor_is_seven || unit != "day" || !self.per_week(rate) {
+            return None;
+        }
+        if *value == seven {
+            // `rate * n * 1 week`: "rate times n weeks".
+            if let Expr::Binary { operator: BinaryOp::Mul, lhs: r, rhs: n } = &**rate {
+                if self.per_week(r) && !self.per_week(n) {
+                    return Some(format!("{} times {} weeks", self.operand(r), self.operand(n)));
+                }
+            }
+            return Some(format!("{} times 1 week", self.operand(rate)));
+        }
+        let span = words::quantity(*value, "day", self.currency);
+        Some(format!("{} times {span}", self.operand(rate)))
+    }
+
+    /// True when a value is a quantity per week (or a product with one in it).
+    fn per_week(&self, e: &Expr) -> bool {
+        let weekly = |t: Option<&Type>| matches!(t, Some(Type::Quantity { unit }) if unit.ends_with("/week"));
+        match e {
+            Expr::Quantity { unit, .. } => unit.ends_with("/week"),
+            Expr::Param { name } => weekly(self.params.iter().find(|p| &p.name == name).map(|p| &p.ty)),
+            Expr::ParticipantField { field } => weekly(self.participant_field_type(field)),
+            Expr::EventField { event, field } => weekly(self.event_field_type(event, field)),
+            Expr::Ref { name } | Expr::Call { function: name, .. } => {
+                weekly(self.definition(name).map(|d| &d.ty))
+            }
+            Expr::Binary { operator: BinaryOp::Mul, lhs, rhs } => self.per_week(lhs) || self.per_week(rhs),
+            _ => false,
+        }
     }
 
     /// `start_of_year(d) + 3 months` as "1 April of the year of d": how people say it.
@@ -251,19 +320,70 @@ impl Context<'_> {
 
     fn event_field(&self, event: &str, field: &str) -> String {
         let e = words::humanise(event);
+        let own = self.record == Some(event);
         let is_date = self.is_date(&Expr::EventField { event: event.to_string(), field: field.to_string() });
+        // A spell's bounds are when it started and ended, whatever the fields are called.
+        if let Some(end) = self.spell_bound(event, field) {
+            return if own { format!("its {end} date") } else { format!("the {e}'s {end} date") };
+        }
+        let (whose, subject) = if own {
+            ("its".to_string(), "it".to_string())
+        } else {
+            (format!("the {e}'s"), format!("the {e}"))
+        };
         if is_date && field == "on" {
-            format!("the date of the {e}")
+            if own { "its date".to_string() } else { format!("the date of the {e}") }
         } else if is_date && field.ends_with("ed") {
-            format!("the date the {e} was {}", words::humanise(field))
+            format!("the date {subject} was {}", words::humanise(field))
         } else if is_date {
-            format!("the {e}'s {} date", words::humanise(field))
+            format!("{whose} {} date", words::humanise(field))
         } else if self.is_bool_field(&Expr::EventField { event: event.to_string(), field: field.to_string() })
         {
-            format!("the {e}'s “{}”", words::humanise(field))
+            format!("{whose} “{}”", words::humanise(field))
         } else {
-            format!("the {e}'s {}", words::humanise(field))
+            format!("{whose} {}", words::humanise(field))
         }
+    }
+
+    /// "start" or "end" when `field` is the first or last day of a spell event.
+    fn spell_bound(&self, event: &str, field: &str) -> Option<&'static str> {
+        match &self.event(event)?.timing {
+            ir::Timing::Spell { from, .. } if from == field => Some("start"),
+            ir::Timing::Spell { to, .. } if to == field => Some("end"),
+            _ => None,
+        }
+    }
+
+    /// A yes-or-no field of a record as a mark the record carries: "the employment is marked
+    /// “on benefit”". The record is named even inside its own clause: beside "they", an
+    /// "it" could be read as the participant.
+    fn marked(&self, e: &Expr, yes: bool) -> Option<String> {
+        let Expr::EventField { event, field } = e else { return None };
+        if !self.is_bool_field(e) {
+            return None;
+        }
+        let not = if yes { "" } else { "not " };
+        Some(format!("the {} is {not}marked “{}”", words::humanise(event), words::humanise(field)))
+    }
+
+    /// True when a value names several things ("hours", "incidents before"), so that it
+    /// takes "are": the first word of a field's name is a plural.
+    fn is_plural(&self, e: &Expr) -> bool {
+        let name = match e {
+            Expr::EventField { event, field } if self.spell_bound(event, field).is_none() => field,
+            Expr::ParticipantField { field } => field,
+            Expr::Coalesce { value, .. } => return self.is_plural(value),
+            _ => return false,
+        };
+        if self.is_date(e) || self.is_bool_field(e) {
+            return false;
+        }
+        let first = name.split('_').next().unwrap_or(name);
+        first.len() > 3
+            && first.ends_with('s')
+            && !first.ends_with("ss")
+            && !first.ends_with("us")
+            && !first.ends_with("is")
     }
 
     /// A definition by name; a date-valued one also says how it is worked out, since an
@@ -387,8 +507,11 @@ impl Context<'_> {
                 format!("either {}", words::join(&parts, "or"))
             }
             Expr::Compare { operator, lhs, rhs } => self.compare(*operator, lhs, rhs),
-            Expr::IsPresent { value } => format!("{} is known", self.value(value)),
-            e if self.is_bool_field(e) => format!("{} is yes", self.value(e)),
+            Expr::IsPresent { value } => format!("{} {} known", self.value(value), self.is_are(value)),
+            e if self.is_bool_field(e) => match self.marked(e, true) {
+                Some(marked) => marked,
+                None => format!("{} is yes", self.value(e)),
+            },
             other => format!("{} holds", self.value(other)),
         }
     }
@@ -438,6 +561,24 @@ impl Context<'_> {
                     continue;
                 }
             }
+            // `x > a and x <= b`: the subject said once, "x is after a and on or before b".
+            if let (
+                Expr::Compare { operator: low_op @ (CmpOp::Gt | CmpOp::Ge), lhs: a, rhs: low },
+                Some(Expr::Compare { operator: high_op @ (CmpOp::Lt | CmpOp::Le), lhs: b, rhs: high }),
+            ) = (&operands[i], operands.get(i + 1))
+            {
+                let subject = format!("{} ", self.value(a));
+                let upper = self.compare(*high_op, b, high);
+                if a == b {
+                    if let Some(upper) = upper.strip_prefix(&subject) {
+                        let upper =
+                            upper.strip_prefix("is ").or_else(|| upper.strip_prefix("are ")).unwrap_or(upper);
+                        out.push(format!("{} and {upper}", self.compare(*low_op, a, low)));
+                        i += 2;
+                        continue;
+                    }
+                }
+            }
             out.push(self.nested_clause(&operands[i]));
             i += 1;
         }
@@ -461,8 +602,11 @@ impl Context<'_> {
                 Some(_) => format!("the record does not count as “{}”", words::humanise(name)),
                 None => format!("they do not count as “{}”", words::humanise(name)),
             },
-            Expr::IsPresent { value } => format!("{} is not known", self.value(value)),
-            e if self.is_bool_field(e) => format!("{} is no", self.value(e)),
+            Expr::IsPresent { value } => format!("{} {} not known", self.value(value), self.is_are(value)),
+            e if self.is_bool_field(e) => match self.marked(e, false) {
+                Some(marked) => marked,
+                None => format!("{} is no", self.value(e)),
+            },
             other => format!("it is not the case that {}", self.clause(other)),
         }
     }
@@ -470,7 +614,12 @@ impl Context<'_> {
     fn compare(&self, op: CmpOp, lhs: &Expr, rhs: &Expr) -> String {
         if let (Expr::Classify { bands, value }, Expr::Case { case, .. }) = (lhs, rhs) {
             let band = self.band_range(bands, case);
-            let is = if op == CmpOp::Ne { "does not fall" } else { "falls" };
+            let is = match (op == CmpOp::Ne, self.is_plural(value)) {
+                (true, false) => "does not fall",
+                (true, true) => "do not fall",
+                (false, false) => "falls",
+                (false, true) => "fall",
+            };
             return format!("{} {is} in the band “{}”{band}", self.value(value), words::humanise(case));
         }
         let dates = self.is_date(lhs) || self.is_date(rhs);
@@ -486,7 +635,67 @@ impl Context<'_> {
             (CmpOp::Lt, false) => "is less than",
             (CmpOp::Le, false) => "is at most",
         };
+        let word = match word.strip_prefix("is") {
+            Some(rest) if self.is_plural(lhs) => format!("are{rest}"),
+            _ => word.to_string(),
+        };
         format!("{} {word} {}", self.value(lhs), self.value(rhs))
+    }
+
+    /// A date field of a record as what happened on it: "started" (the first day of a
+    /// spell), "ended", "was registered"; with the negative, when it is not "was ... not".
+    fn happened(&self, event: &str, field: &str, e: &Expr) -> Option<(String, &'static str)> {
+        match self.spell_bound(event, field) {
+            Some("start") => Some(("started".to_string(), "did not start")),
+            Some(_) => Some(("ended".to_string(), "did not end")),
+            None if self.is_date(e) && field.ends_with("ed") => {
+                Some((format!("was {}", words::humanise(field)), ""))
+            }
+            None => None,
+        }
+    }
+
+    fn is_are(&self, e: &Expr) -> &'static str {
+        if self.is_plural(e) { "are" } else { "is" }
+    }
+
+    /// A condition on one record of `event` as a relative clause after its noun, when it
+    /// reads as one: "that started after the date they joined", "whose level is 1", "that
+    /// is not marked “on benefit”". `None` for anything else (an "and", an "or").
+    pub fn record_relative(&self, event: &'a str, e: &Expr) -> Option<String> {
+        let cx = self.in_record(event);
+        let own = |x: &Expr| matches!(x, Expr::EventField { event: ev, .. } if ev == event);
+        match e {
+            Expr::Compare { operator, lhs, rhs } => {
+                // "that started after X", "that was registered on or before X".
+                let happened = match &**lhs {
+                    Expr::EventField { field, .. } if own(lhs) => cx.happened(event, field, lhs),
+                    _ => None,
+                };
+                if let Some((verb, not_verb)) = happened {
+                    let (verb, on) = match operator {
+                        CmpOp::Eq => (verb, "on"),
+                        CmpOp::Ne if not_verb.is_empty() => (verb.replacen("was", "was not", 1), "on"),
+                        CmpOp::Ne => (not_verb.to_string(), "on"),
+                        CmpOp::Gt => (verb, "after"),
+                        CmpOp::Ge => (verb, "on or after"),
+                        CmpOp::Lt => (verb, "before"),
+                        CmpOp::Le => (verb, "on or before"),
+                    };
+                    return Some(format!("that {verb} {on} {}", cx.value(rhs)));
+                }
+                let text = cx.clause(e);
+                text.strip_prefix("its ").map(|rest| format!("whose {rest}"))
+            }
+            Expr::Not { operand } if cx.is_bool_field(operand) && own(operand) => {
+                let Expr::EventField { field, .. } = &**operand else { return None };
+                Some(format!("that is not marked “{}”", words::humanise(field)))
+            }
+            Expr::EventField { field, .. } if cx.is_bool_field(e) && own(e) => {
+                Some(format!("that is marked “{}”", words::humanise(field)))
+            }
+            _ => None,
+        }
     }
 
     /// " (from 8 to less than 16 hours per week)": the interval of one case of a `bands` enum.

@@ -8,6 +8,7 @@
 
 use super::day::Day;
 use super::interpret::{Scope, Seen};
+use super::output::push_digits;
 use super::plan::{CCondition, CExpr, CFilter, CWindow};
 use super::value::{EventRecord, Value};
 use crate::ir;
@@ -440,7 +441,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                             last.push_to(&mut reason);
                             reason.push_str(" changed enough from ");
                             match &base {
-                                Value::Int(n) if *n >= 0 => push_count(&mut reason, *n as usize),
+                                Value::Int(n) if *n >= 0 => push_digits(&mut reason, *n as u64),
                                 other => reason.push_str(&show(other)),
                             }
                             reason
@@ -589,15 +590,15 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     // Most participants get this reason: one string, written once, its numbers
                     // pushed digit by digit (`write!` cost more than the rest of the decision).
                     let mut reason = String::with_capacity(72);
-                    push_count(&mut reason, counted);
+                    push_digits(&mut reason, counted as u64);
                     reason.push_str(" of the ");
-                    push_count(&mut reason, needed);
+                    push_digits(&mut reason, needed as u64);
                     reason.push_str(" periods needed counted, and ");
                     if undecided == 0 {
                         reason.push_str("none are left to count");
                     } else {
                         reason.push_str("only ");
-                        push_count(&mut reason, undecided);
+                        push_digits(&mut reason, undecided as u64);
                         reason.push_str(" are left");
                     }
                     reason
@@ -650,22 +651,6 @@ fn collect_window_ends(scope: &Scope, e: &CExpr, out: &mut Vec<Day>) {
         }
         _ => {}
     }
-}
-
-/// Appends a count in decimal, as `Display` writes it.
-fn push_count(out: &mut String, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[at..].iter().for_each(|&d| out.push(char::from(d)));
 }
 
 fn missing_anchor<'t>() -> Verdict<'t> {

@@ -82,6 +82,23 @@ pub fn evidence(files: &[String], e: &Evidence) -> String {
     }
 }
 
+/// Appends a whole number in decimal, as `Display` writes it, without the formatting
+/// machinery: the writers call this once or more per decision row.
+pub(crate) fn push_digits(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 /// Money to two decimal places at least, exactly.
 pub fn money(amount: Decimal) -> String {
     let mut text = String::new();
@@ -100,18 +117,7 @@ pub fn push_money(out: &mut String, amount: Decimal) {
     if let (Some(mantissa), 0..=2, false) = (mantissa, scale, amount.is_sign_negative()) {
         let cents = mantissa * 10u64.pow(2 - scale);
         let (units, hundredths) = (cents / 100, (cents % 100) as u8);
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = units;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend(digits[at..].iter().map(|&d| char::from(d)));
+        push_digits(out, units);
         out.push('.');
         out.push(char::from(b'0' + hundredths / 10));
         out.push(char::from(b'0' + hundredths % 10));

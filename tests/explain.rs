@@ -377,3 +377,90 @@ fn a_rate_times_a_length_of_time_reads_without_the_rescale() {
     assert!(text.contains("`rate` (an amount of money in GBP per hour)"), "{text}");
     assert!(!text.contains("divided by 7"), "{text}");
 }
+
+/// A contract for the rules on repetition, yes-or-no participant fields and totals: an open
+/// spell, a participant's mark, money and hours added up.
+const TOTALS: &str = r#"
+contract "Totals" {
+  currency GBP
+  outcomes achievable from 2025-04-01 to 2028-03-31
+  claims close 2028-09-30
+}
+participant {
+  joined: date
+  complex_needs: bool
+}
+event employment {
+  from: date
+  to: date?
+  hours: hours per week
+}
+event earnings {
+  on: date
+  gross: GBP
+}
+outcome housed "Housed" {
+  achieved when employment after participant.joined
+  pays if participant.complex_needs then 220 GBP else 120 GBP
+}
+outcome stayed "Stayed" {
+  achieved when employment for 4 consecutive weeks after participant.joined
+  pays if not participant.complex_needs then 100 GBP else 150 GBP
+}
+outcome earns "Earns" {
+  achieved when sum of earnings.gross reaches 768 GBP after participant.joined
+  pays 100 GBP
+}
+let top_pay = (max of earnings.gross within 12 months after participant.joined) ?? 0 GBP
+"#;
+
+fn totals() -> payable::ir::Contract {
+    let c = payable::compile("totals.pay", TOTALS, &FsLoader);
+    c.ir.unwrap_or_else(|| panic!("the totals contract compiles: {:?}", c.diagnostics))
+}
+
+fn collapsed(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The whole document says what an open spell means once, under Records; one outcome on its
+/// own, without the Records section, still says it.
+#[test]
+fn an_open_spell_is_explained_once_in_a_document_and_with_a_lone_outcome() {
+    let ir = totals();
+    let whole = collapsed(&explain::render(&explain::contract(&ir), Format::Text));
+    assert_eq!(whole.matches("spell with no end date").count(), 1, "{whole}");
+    assert!(
+        whole.contains("An employment spell with no end date was still going on at the date of evaluation"),
+        "{whole}"
+    );
+    let one = collapsed(&explain::outcome_text(&ir, "housed").expect("the outcome exists"));
+    assert!(!one.contains("Records"), "{one}");
+    assert!(
+        one.contains("An employment spell with no end date means the participant was still in it on the date of evaluation"),
+        "{one}"
+    );
+}
+
+#[test]
+fn a_participant_s_yes_or_no_field_is_a_mark() {
+    let text = collapsed(&explain::render(&explain::contract(&totals()), Format::Text));
+    assert!(
+        text.contains("It pays £220.00 if they are marked “complex needs”, otherwise £120.00."),
+        "{text}"
+    );
+    assert!(
+        text.contains("It pays £100.00 if they are not marked “complex needs”, otherwise £150.00."),
+        "{text}"
+    );
+    assert!(!text.contains("is yes") && !text.contains("is no,"), "{text}");
+}
+
+/// A money field's name is often an adjective ("gross"): its total is of amounts.
+#[test]
+fn a_total_of_money_reads_as_amounts_of_their_records() {
+    let text = collapsed(&explain::render(&explain::contract(&totals()), Format::Text));
+    assert!(text.contains("the running total of the gross amounts of their earnings records,"), "{text}");
+    assert!(text.contains("the highest gross amount among the earnings records"), "{text}");
+    assert!(!text.contains("the gross in"), "{text}");
+}

@@ -158,8 +158,8 @@ it is not achieved, at once rather than left pending.",
                 }
                 (_, Some(f)) => {
                     format!(
-                        "the running total of the {} in {}",
-                        words::humanise(f),
+                        "the running total of the {} of their {}",
+                        cx.field_noun(&filter.event, f, true),
                         record_plural(cx, filter)
                     )
                 }
@@ -382,7 +382,12 @@ fn excluded(excluding: &[String]) -> Vec<String> {
     )]
 }
 
+/// What an open spell means, for an outcome explained on its own; a whole document says it
+/// once, under Records.
 fn open_spell(cx: &Context, subject: &str, event: &str) -> Option<String> {
+    if cx.records_shown {
+        return None;
+    }
     let e = cx.events.iter().find(|e| e.name == event)?;
     match e.timing {
         ir::Timing::Spell { open_ended: true, .. } => Some(format!(

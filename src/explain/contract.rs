@@ -20,11 +20,13 @@ pub fn context(c: &Contract) -> Context<'_> {
         achievable_end: Some(&c.achievable.to),
         noun: &c.participant.noun,
         record: None,
+        records_shown: false,
     }
 }
 
 pub fn document(c: &Contract) -> Document {
-    let cx = context(c);
+    // The Records section below says what an open spell means, once for the document.
+    let cx = Context { records_shown: !c.events.is_empty(), ..context(c) };
     let mut doc = Document::new(c.name.clone());
     let source = c.sources.first().map(|s| format!(" from `{s}`")).unwrap_or_default();
     doc.paragraph(format!(
@@ -208,11 +210,6 @@ fn field(cx: &Context, f: &ir::Field, phrase: &str) -> String {
     text
 }
 
-/// A module has no currency of its own; an ISO 4217 code is money all the same.
-fn is_money(cx: &Context, unit: &str) -> bool {
-    unit == cx.currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase()))
-}
-
 pub fn type_words(cx: &Context, t: &Type) -> String {
     match t {
         Type::Bool => "yes or no".to_string(),
@@ -222,9 +219,9 @@ pub fn type_words(cx: &Context, t: &Type) -> String {
         Type::Text => "text".to_string(),
         Type::Date => "a date".to_string(),
         Type::Percent => "a percentage".to_string(),
-        Type::Quantity { unit } if is_money(cx, unit) => format!("an amount of money in {unit}"),
+        Type::Quantity { unit } if cx.is_money(unit) => format!("an amount of money in {unit}"),
         // A price per unit: "an amount of money in GBP per hour", not "a number of GBPs".
-        Type::Quantity { unit } if unit.split_once('/').is_some_and(|(top, _)| is_money(cx, top)) => {
+        Type::Quantity { unit } if unit.split_once('/').is_some_and(|(top, _)| cx.is_money(top)) => {
             let (top, per) = unit.split_once('/').unwrap_or_default();
             format!("an amount of money in {top} per {}", words::unit_words(per, true))
         }

@@ -86,6 +86,7 @@ pub fn module(module: &Module) -> Document {
         achievable_end: None,
         noun: "participant",
         record: None,
+        records_shown: false,
     };
     let mut doc = Document::new(format!("Module {}", module.name));
     let mut intro =

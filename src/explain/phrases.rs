@@ -22,6 +22,9 @@ pub struct Context<'a> {
     /// The event whose one record a clause is about (a filter's `where`): its fields then
     /// read "its hours", not "the employment's hours".
     pub record: Option<&'a str>,
+    /// True when the document has a Records section, which already says what an open spell
+    /// means: conditions then do not repeat it.
+    pub records_shown: bool,
 }
 
 impl<'a> Context<'a> {
@@ -40,6 +43,23 @@ impl<'a> Context<'a> {
 
     fn event_field_type(&self, event: &str, field: &str) -> Option<&Type> {
         self.event(event)?.fields.iter().find(|f| f.name == field).map(|f| &f.ty)
+    }
+
+    /// A record field as the noun a total or an average is of. A money field's name is often
+    /// an adjective ("gross", "net"), so it is read as an amount: "the gross amounts"; other
+    /// fields already name what they measure ("hours", "score").
+    pub fn field_noun(&self, event: &str, field: &str, plural: bool) -> String {
+        let words = words::humanise(field);
+        let money = matches!(self.event_field_type(event, field), Some(Type::Quantity { unit }) if self.is_money(unit));
+        if !money || words.ends_with("amount") || words.ends_with("amounts") {
+            return words;
+        }
+        format!("{words} {}", if plural { "amounts" } else { "amount" })
+    }
+
+    /// A module has no currency of its own; an ISO 4217 code is money all the same.
+    pub fn is_money(&self, unit: &str) -> bool {
+        unit == self.currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase()))
     }
 
     fn participant_field_type(&self, field: &str) -> Option<&Type> {
@@ -354,16 +374,23 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// A yes-or-no field of a record as a mark the record carries: "the employment is marked
-    /// “on benefit”". The record is named even inside its own clause: beside "they", an
-    /// "it" could be read as the participant.
+    /// A yes-or-no field as a mark: a record's, "the employment is marked “on benefit”"; the
+    /// participant's, "they are marked “complex needs”". The record is named even inside its
+    /// own clause: beside "they", an "it" could be read as the participant.
     fn marked(&self, e: &Expr, yes: bool) -> Option<String> {
-        let Expr::EventField { event, field } = e else { return None };
         if !self.is_bool_field(e) {
             return None;
         }
         let not = if yes { "" } else { "not " };
-        Some(format!("the {} is {not}marked “{}”", words::humanise(event), words::humanise(field)))
+        match e {
+            Expr::EventField { event, field } => {
+                Some(format!("the {} is {not}marked “{}”", words::humanise(event), words::humanise(field)))
+            }
+            Expr::ParticipantField { field } => {
+                Some(format!("they are {not}marked “{}”", words::humanise(field)))
+            }
+            _ => None,
+        }
     }
 
     /// True when a value names several things ("hours", "incidents before"), so that it
@@ -454,7 +481,7 @@ impl<'a> Context<'a> {
         window: Option<&ir::Window>,
     ) -> String {
         let records = format!("{} records", words::humanise(event));
-        let field = field.map(words::humanise).unwrap_or_default();
+        let field = field.map(|f| self.field_noun(event, f, false)).unwrap_or_default();
         let head = match function {
             AggregateFn::Count => format!("the number of {records}"),
             AggregateFn::Sum => format!("the total {field} of the {records}"),

@@ -97,12 +97,17 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                         }
                     }
                 }
+                // A change to an open file that other open documents use changes them too.
+                changed.extend(server.users_of(&changed));
                 changed.sort();
                 changed.dedup();
                 for uri in changed {
                     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.analyse(&uri))) {
-                        Ok(Some(n)) => send(connection, n.into()),
-                        Ok(None) => {}
+                        Ok(notifications) => {
+                            for n in notifications {
+                                send(connection, n.into());
+                            }
+                        }
                         // The document keeps its last analysis; its next change tries again.
                         Err(_) => {
                             if let Some(d) = server.documents.get_mut(&uri) {
@@ -161,6 +166,9 @@ pub(crate) struct Document {
     pub(crate) analysis: Option<Analysed>,
     /// The parses of its items, reused for the items a change leaves alone.
     parses: crate::syntax::ParseCache,
+    /// The diagnostics last published for the files it uses, by URI: a file whose errors
+    /// are gone must be told so, with an empty list.
+    elsewhere: BTreeMap<String, (Uri, Vec<Diagnostic>)>,
 }
 
 pub(crate) struct Analysed {
@@ -207,6 +215,7 @@ impl Server {
                     uri,
                     analysis: None,
                     parses: Default::default(),
+                    elsewhere: BTreeMap::new(),
                 };
                 self.documents.insert(key.clone(), document);
                 vec![key]
@@ -243,17 +252,74 @@ impl Server {
         }
     }
 
-    /// Checks a document again (errors only) and returns its diagnostics to publish.
-    fn analyse(&mut self, key: &str) -> Option<Notification> {
-        let mut parses = std::mem::take(&mut self.documents.get_mut(key)?.parses);
-        let document = self.documents.get(key)?;
+    /// Checks a document again (errors only) and returns the diagnostics to publish.
+    fn analyse(&mut self, key: &str) -> Vec<Notification> {
+        let Some(document) = self.documents.get_mut(key) else { return Vec::new() };
+        let mut parses = std::mem::take(&mut document.parses);
+        let document = &self.documents[key];
         let loader = Overlay { documents: &self.documents };
         let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses));
         let index = Index::new(&analysis.program);
-        let document = self.documents.get_mut(key)?;
+        let document = self.documents.get_mut(key).expect("the document analysed");
         document.analysis = Some(Analysed { analysis, index });
         document.parses = parses;
-        Some(publish(document))
+        self.publish(key)
+    }
+
+    /// The open documents, other than those in `keys`, that use one of them.
+    fn users_of(&self, keys: &[String]) -> Vec<String> {
+        let names: Vec<&str> =
+            keys.iter().filter_map(|k| self.documents.get(k)).map(|d| d.name.as_str()).collect();
+        self.documents
+            .iter()
+            .filter(|(k, d)| {
+                !keys.contains(k)
+                    && d.analysis.as_ref().is_some_and(|a| {
+                        a.analysis
+                            .program
+                            .sources
+                            .files()
+                            .skip(1)
+                            .any(|(_, f)| names.contains(&f.name.as_str()))
+                    })
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The notifications for a document's diagnostics: its own, and those of the files it
+    /// uses, including an empty list for each file that had some last time and has none now.
+    /// A used file open in the editor is left to its own analysis.
+    fn publish(&mut self, key: &str) -> Vec<Notification> {
+        let Some(document) = self.documents.get_mut(key) else { return Vec::new() };
+        let found = match &document.analysis {
+            Some(a) => features::diagnostics(document, &a.analysis),
+            None => features::Diagnostics::default(),
+        };
+        let params = PublishDiagnosticsParams {
+            uri: document.uri.clone(),
+            diagnostics: found.own,
+            version: Some(document.version),
+        };
+        let mut out = vec![Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params)];
+        let last = std::mem::replace(&mut document.elsewhere, found.elsewhere);
+        let mut files: BTreeMap<String, Uri> = last.into_iter().map(|(k, (uri, _))| (k, uri)).collect();
+        files.extend(document.elsewhere.iter().map(|(k, (uri, _))| (k.clone(), uri.clone())));
+        for (file, uri) in files {
+            if self.documents.contains_key(&file) {
+                continue;
+            }
+            // Two open documents may use the same file: it shows what either found there.
+            let mut diagnostics: Vec<Diagnostic> = Vec::new();
+            for d in self.documents.values().filter_map(|d| d.elsewhere.get(&file)).flat_map(|(_, d)| d) {
+                if !diagnostics.contains(d) {
+                    diagnostics.push(d.clone());
+                }
+            }
+            let params = PublishDiagnosticsParams { uri, diagnostics, version: None };
+            out.push(Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params));
+        }
+        out
     }
 
     /// The documents whose warnings are not worked out yet.
@@ -274,7 +340,9 @@ impl Server {
                 // A bug in lowering or a lint leaves the errors published, without warnings.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analysed.analysis.finish()));
             }
-            send(connection, publish(document).into());
+            for n in self.publish(&key) {
+                send(connection, n.into());
+            }
         }
     }
 
@@ -348,16 +416,6 @@ impl Server {
         let analysed = document.analysis.as_ref()?;
         Some((document, analysed, document.lines.offset(&document.text, position)))
     }
-}
-
-fn publish(document: &Document) -> Notification {
-    let diagnostics = match &document.analysis {
-        Some(a) => features::diagnostics(document, &a.analysis),
-        None => Vec::new(),
-    };
-    let params =
-        PublishDiagnosticsParams { uri: document.uri.clone(), diagnostics, version: Some(document.version) };
-    Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params)
 }
 
 /// The compiler's name for a document: the path of a `file:` URI, else the URI itself.
@@ -447,7 +505,7 @@ mod tests {
         let uri = "file:///contracts/broken.pay";
         let params = json_params(uri, text);
         server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
-        server.analyse(uri).expect("diagnostics to publish");
+        assert!(!server.analyse(uri).is_empty(), "diagnostics to publish");
         (server, uri.to_string())
     }
 

@@ -209,6 +209,15 @@ fn load_imports(
     }
 }
 
+/// The name a `use` in the file `from` loads its module by (the key of its source): for the
+/// language server, which reports a used file's errors at the `use` that brought it in.
+pub fn used_name(from: &str, decl: &ast::Use) -> String {
+    match decl {
+        ast::Use::Std { module, .. } => stdlib::file_name(&module.name),
+        ast::Use::File { path, .. } => resolve_path(from, path).display().to_string(),
+    }
+}
+
 /// The path of a `use`d file: relative to the file that uses it, with `.` and `..` folded
 /// away so that one file always has one name (and a cycle is seen as one).
 fn resolve_path(from: &str, path: &str) -> PathBuf {

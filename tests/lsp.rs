@@ -268,3 +268,82 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
     let status = client.child.wait().unwrap();
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn an_error_in_a_used_file_is_shown_in_that_file_and_marked_at_the_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let helpers = dir.path().join("helpers.pay");
+    let helpers_uri = format!("file://{}", helpers.display());
+    let broken = "/// A week after `day`.\nlet week_after(day: date): date = day + 7\n";
+    let fixed = broken.replace("day + 7", "day + 7 days");
+    std::fs::write(&helpers, broken).unwrap();
+    let contract = "use \"helpers.pay\"\n\ncontract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-04-01 to 2026-03-31\n  claims close 2026-06-30\n}\n\nparticipant {\n  born: date\n}\n\nlet start = helpers.week_after(participant.born)\n";
+    let uri = format!("file://{}", dir.path().join("contract.pay").display());
+
+    let mut client = Client::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "payable", "version": 1, "text": contract } }),
+    );
+    // The error where it is, in the file never opened.
+    let (mut own, mut theirs) = (None, None);
+    while own.is_none() || theirs.is_none() {
+        let message = client.receive();
+        if message["method"] != "textDocument/publishDiagnostics" {
+            continue;
+        }
+        let params = &message["params"];
+        let diagnostics = params["diagnostics"].as_array().unwrap().clone();
+        if params["uri"] == uri.as_str() {
+            own = Some(diagnostics);
+        } else if params["uri"] == helpers_uri.as_str() {
+            theirs = Some(diagnostics);
+        }
+    }
+    let theirs = theirs.unwrap();
+    assert_eq!(theirs.len(), 1, "{theirs:#?}");
+    assert_eq!(theirs[0]["code"], "E0012");
+    // The bare number, on the second line.
+    let start = position_of(broken, "7\n", 0);
+    let end = json!({ "line": 1, "character": start["character"].as_u64().unwrap() + 1 });
+    assert_eq!(theirs[0]["range"], json!({ "start": start, "end": end }), "{:#?}", theirs[0]);
+    // In the contract, one marker on the `use` line, pointing there.
+    let own = own.unwrap();
+    assert_eq!(own.len(), 1, "{own:#?}");
+    let marker = &own[0];
+    assert_eq!(marker["severity"], 1);
+    assert_eq!(marker["message"], "`helpers.pay` has 1 error");
+    assert_eq!(marker["range"]["start"], json!({ "line": 0, "character": 0 }));
+    assert_eq!(marker["range"]["end"], json!({ "line": 0, "character": 17 }));
+    assert_eq!(marker["relatedInformation"][0]["location"]["uri"], helpers_uri.as_str());
+
+    // Fixed on disk; the next change to the contract finds both clean.
+    std::fs::write(&helpers, &fixed).unwrap();
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": contract }] }),
+    );
+    let (mut own, mut theirs) = (None, None);
+    while own.is_none() || theirs.is_none() {
+        let message = client.receive();
+        let params = &message["params"];
+        if message["method"] != "textDocument/publishDiagnostics" {
+            continue;
+        }
+        if params["uri"] == uri.as_str() && params["version"] == 2 {
+            own = Some(params["diagnostics"].clone());
+        } else if params["uri"] == helpers_uri.as_str() {
+            theirs = Some(params["diagnostics"].clone());
+        }
+    }
+    let errors = |d: &Value| d.as_array().unwrap().iter().filter(|d| d["severity"] == 1).count();
+    assert_eq!(errors(&own.unwrap()), 0);
+    assert_eq!(theirs.unwrap(), json!([]), "the used file's error is cleared");
+
+    client.request("shutdown", Value::Null);
+    client.notify("exit", Value::Null);
+    drop(client.stdin);
+    assert!(client.child.wait().unwrap().success());
+}

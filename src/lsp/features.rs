@@ -7,14 +7,26 @@ use super::{Analysed, Document};
 use crate::diagnostic::{self, Severity};
 use crate::fmt::lex::{self, Kind, Lexed};
 use crate::ir;
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use lsp_types as lsp;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 // ---------------------------------------------------------------- diagnostics
 
-pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Vec<lsp::Diagnostic> {
-    let sources = &analysis.program.sources;
+/// A document's diagnostics, each with the file it belongs to.
+#[derive(Default)]
+pub(super) struct Diagnostics {
+    /// The document's own, with a marker at each `use` that brings in a file with errors.
+    pub(super) own: Vec<lsp::Diagnostic>,
+    /// Those of the files it uses, directly or not, by URI: shown where they are, as a
+    /// file that has never been opened still has a place in the editor's problem list.
+    pub(super) elsewhere: BTreeMap<String, (lsp::Uri, Vec<lsp::Diagnostic>)>,
+}
+
+pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Diagnostics {
+    let program = &analysis.program;
+    let sources = &program.sources;
     let own = sources.find(&document.name);
     let range_in = |span: Span| -> lsp::Range {
         let file = sources.get(span.file);
@@ -24,62 +36,135 @@ pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Ve
             LineIndex::new(&file.text).range(&file.text, span.start as usize, span.end as usize)
         }
     };
+    let uri_of = |file: FileId| super::uri_of(&document.uri, &document.name, &sources.get(file).name);
     let location = |span: Span| -> Option<lsp::Location> {
-        let uri = super::uri_of(&document.uri, &document.name, &sources.get(span.file).name)?;
-        Some(lsp::Location { uri, range: range_in(span) })
+        Some(lsp::Location { uri: uri_of(span.file)?, range: range_in(span) })
     };
-    analysis
-        .diagnostics
-        .iter()
-        .map(|d| {
-            let primary = d.primary_span();
-            let mut message = d.message.clone();
-            // A problem in a `use`d file is shown at the top of this one, pointing there.
-            let (range, elsewhere) = match primary {
-                Some(span) if Some(span.file) == own => (range_in(span), None),
-                Some(span) => {
-                    message = format!("in `{}`: {message}", sources.get(span.file).name);
-                    (lsp::Range::default(), location(span))
-                }
-                None => (lsp::Range::default(), None),
-            };
-            for note in &d.notes {
-                message.push_str(&format!("\nnote: {note}"));
+    let mut out = Diagnostics::default();
+    let push = |out: &mut Diagnostics, file: Option<FileId>, diagnostic: lsp::Diagnostic| match file
+        .filter(|f| Some(*f) != own)
+        .and_then(uri_of)
+    {
+        Some(uri) => {
+            let key = uri.as_str().to_string();
+            out.elsewhere.entry(key).or_insert_with(|| (uri, Vec::new())).1.push(diagnostic)
+        }
+        None => out.own.push(diagnostic),
+    };
+    for d in &analysis.diagnostics {
+        let primary = d.primary_span();
+        let mut message = d.message.clone();
+        let (range, elsewhere) = match primary {
+            Some(span) if Some(span.file) == own || uri_of(span.file).is_some() => (range_in(span), None),
+            // A file with no URI: shown at the top of this one, pointing there.
+            Some(span) => {
+                message = format!("in `{}`: {message}", sources.get(span.file).name);
+                (lsp::Range::default(), location(span))
             }
-            if let Some(help) = &d.help {
-                message.push_str(&format!("\nhelp: {help}"));
-            }
-            let mut related: Vec<lsp::DiagnosticRelatedInformation> = d
-                .labels
+            None => (lsp::Range::default(), None),
+        };
+        for note in &d.notes {
+            message.push_str(&format!("\nnote: {note}"));
+        }
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let mut related: Vec<lsp::DiagnosticRelatedInformation> = d
+            .labels
+            .iter()
+            .filter(|l| Some(l.span) != primary || !l.primary)
+            .filter(|l| !l.primary)
+            .filter_map(|l| {
+                Some(lsp::DiagnosticRelatedInformation {
+                    location: location(l.span)?,
+                    message: l.message.clone(),
+                })
+            })
+            .collect();
+        if let Some(location) = elsewhere {
+            related.insert(0, lsp::DiagnosticRelatedInformation { location, message: d.message.clone() });
+        }
+        let diagnostic = lsp::Diagnostic {
+            range,
+            severity: Some(match d.severity {
+                Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+            }),
+            code: Some(lsp::NumberOrString::String(d.code.id.to_string())),
+            code_description: reference_url(d.code).map(|href| lsp::CodeDescription { href }),
+            source: Some("payable".to_string()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            tags: None,
+            data: None,
+        };
+        push(&mut out, primary.map(|s| s.file), diagnostic);
+    }
+
+    // Like a crate that does not build, a used file with errors is named once where it is
+    // used, so that the file being edited says why it cannot be trusted yet.
+    let errors: Vec<Span> =
+        analysis.diagnostics.iter().filter(|d| d.is_error()).filter_map(|d| d.primary_span()).collect();
+    for module in &program.modules {
+        let here = &sources.get(module.file).name;
+        for item in &module.ast.items {
+            let crate::syntax::ast::ItemKind::Use(decl) = &item.kind else { continue };
+            let Some(used) = sources.find(&crate::resolve::used_name(here, decl)) else { continue };
+            let reached = reachable(program, used);
+            let found: Vec<Span> = errors
                 .iter()
-                .filter(|l| Some(l.span) != primary || !l.primary)
-                .filter(|l| !l.primary)
-                .filter_map(|l| {
+                .copied()
+                .filter(|s| s.file != module.file && reached.contains(&s.file))
+                .collect();
+            if found.is_empty() {
+                continue;
+            }
+            let name = match decl {
+                crate::syntax::ast::Use::Std { module, .. } => format!("std.{}", module.name),
+                crate::syntax::ast::Use::File { path, .. } => path.clone(),
+            };
+            let count = match found.len() {
+                1 => "1 error".to_string(),
+                n => format!("{n} errors"),
+            };
+            let message = if found.iter().all(|s| s.file == used) {
+                format!("`{name}` has {count}")
+            } else {
+                format!("`{name}` and the files it uses have {count}")
+            };
+            let related: Vec<lsp::DiagnosticRelatedInformation> = found
+                .iter()
+                .filter_map(|s| {
                     Some(lsp::DiagnosticRelatedInformation {
-                        location: location(l.span)?,
-                        message: l.message.clone(),
+                        location: location(*s)?,
+                        message: "error here".to_string(),
                     })
                 })
                 .collect();
-            if let Some(location) = elsewhere {
-                related.insert(0, lsp::DiagnosticRelatedInformation { location, message: d.message.clone() });
-            }
-            lsp::Diagnostic {
-                range,
-                severity: Some(match d.severity {
-                    Severity::Error => lsp::DiagnosticSeverity::ERROR,
-                    Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-                }),
-                code: Some(lsp::NumberOrString::String(d.code.id.to_string())),
-                code_description: reference_url(d.code).map(|href| lsp::CodeDescription { href }),
+            let marker = lsp::Diagnostic {
+                range: range_in(item.span),
+                severity: Some(lsp::DiagnosticSeverity::ERROR),
                 source: Some("payable".to_string()),
                 message,
                 related_information: (!related.is_empty()).then_some(related),
-                tags: None,
-                data: None,
-            }
-        })
-        .collect()
+                ..lsp::Diagnostic::default()
+            };
+            push(&mut out, Some(module.file), marker);
+        }
+    }
+    out
+}
+
+/// The files of the module holding `file` and of every module it uses, directly or not.
+fn reachable(program: &crate::resolve::Program, file: FileId) -> BTreeSet<FileId> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<usize> = program.modules.iter().position(|m| m.file == file).into_iter().collect();
+    while let Some(m) = stack.pop() {
+        if seen.insert(program.modules[m].file) {
+            stack.extend(program.modules[m].imports.values().copied());
+        }
+    }
+    seen
 }
 
 /// The language reference, for the anchors of its code headings.

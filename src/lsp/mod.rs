@@ -41,7 +41,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
     connection
         .initialize(capabilities)
         .map_err(|e| format!("the editor did not initialise the server: {e}"))?;
-    let mut server = Server { documents: BTreeMap::new() };
+    let mut server = Server { documents: BTreeMap::new(), closed: BTreeMap::new() };
     let mut pending: Vec<Message> = Vec::new();
     loop {
         let message = match pending.pop() {
@@ -97,12 +97,17 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                         }
                     }
                 }
+                // A change to an open file that other open documents use changes them too.
+                changed.extend(server.users_of(&changed));
                 changed.sort();
                 changed.dedup();
                 for uri in changed {
                     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.analyse(&uri))) {
-                        Ok(Some(n)) => send(connection, n.into()),
-                        Ok(None) => {}
+                        Ok(notifications) => {
+                            for n in notifications {
+                                send(connection, n.into());
+                            }
+                        }
                         // The document keeps its last analysis; its next change tries again.
                         Err(_) => {
                             if let Some(d) = server.documents.get_mut(&uri) {
@@ -110,6 +115,10 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                             }
                         }
                     }
+                }
+                let closed = std::mem::take(&mut server.closed);
+                for n in server.republish(closed) {
+                    send(connection, n.into());
                 }
             }
             Message::Response(_) => {}
@@ -161,6 +170,9 @@ pub(crate) struct Document {
     pub(crate) analysis: Option<Analysed>,
     /// The parses of its items, reused for the items a change leaves alone.
     parses: crate::syntax::ParseCache,
+    /// The diagnostics last published for the files it uses, by URI: a file whose errors
+    /// are gone must be told so, with an empty list.
+    elsewhere: BTreeMap<String, (Uri, Vec<Diagnostic>)>,
 }
 
 pub(crate) struct Analysed {
@@ -170,6 +182,9 @@ pub(crate) struct Analysed {
 
 struct Server {
     documents: BTreeMap<String, Document>,
+    /// The used files of documents closed since the last publication: what they showed
+    /// there came from a document that is gone.
+    closed: BTreeMap<String, Uri>,
 }
 
 /// Reads `use`d files from the open documents first (they may be unsaved), then from disk.
@@ -207,6 +222,7 @@ impl Server {
                     uri,
                     analysis: None,
                     parses: Default::default(),
+                    elsewhere: BTreeMap::new(),
                 };
                 self.documents.insert(key.clone(), document);
                 vec![key]
@@ -234,8 +250,9 @@ impl Server {
             }
             notif::DidCloseTextDocument::METHOD => {
                 if let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(notification.params)
+                    && let Some(document) = self.documents.remove(params.text_document.uri.as_str())
                 {
-                    self.documents.remove(params.text_document.uri.as_str());
+                    self.closed.extend(document.elsewhere.into_iter().map(|(k, (uri, _))| (k, uri)));
                 }
                 Vec::new()
             }
@@ -243,17 +260,81 @@ impl Server {
         }
     }
 
-    /// Checks a document again (errors only) and returns its diagnostics to publish.
-    fn analyse(&mut self, key: &str) -> Option<Notification> {
-        let mut parses = std::mem::take(&mut self.documents.get_mut(key)?.parses);
-        let document = self.documents.get(key)?;
+    /// Checks a document again (errors only) and returns the diagnostics to publish.
+    fn analyse(&mut self, key: &str) -> Vec<Notification> {
+        let Some(document) = self.documents.get_mut(key) else { return Vec::new() };
+        let mut parses = std::mem::take(&mut document.parses);
+        let document = &self.documents[key];
         let loader = Overlay { documents: &self.documents };
         let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses));
         let index = Index::new(&analysis.program);
-        let document = self.documents.get_mut(key)?;
+        let document = self.documents.get_mut(key).expect("the document analysed");
         document.analysis = Some(Analysed { analysis, index });
         document.parses = parses;
-        Some(publish(document))
+        self.publish(key)
+    }
+
+    /// The open documents, other than those in `keys`, that use one of them.
+    fn users_of(&self, keys: &[String]) -> Vec<String> {
+        let names: Vec<&str> =
+            keys.iter().filter_map(|k| self.documents.get(k)).map(|d| d.name.as_str()).collect();
+        self.documents
+            .iter()
+            .filter(|(k, d)| {
+                !keys.contains(k)
+                    && d.analysis.as_ref().is_some_and(|a| {
+                        a.analysis
+                            .program
+                            .sources
+                            .files()
+                            .skip(1)
+                            .any(|(_, f)| names.contains(&f.name.as_str()))
+                    })
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The notifications for a document's diagnostics: its own, and those of the files it
+    /// uses, including an empty list for each file that had some last time and has none now.
+    fn publish(&mut self, key: &str) -> Vec<Notification> {
+        let Some(document) = self.documents.get_mut(key) else { return Vec::new() };
+        let found = match &document.analysis {
+            Some(a) => features::diagnostics(document, &a.analysis),
+            None => features::Diagnostics::default(),
+        };
+        let params = PublishDiagnosticsParams {
+            uri: document.uri.clone(),
+            diagnostics: found.own,
+            version: Some(document.version),
+        };
+        let mut out = vec![Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params)];
+        let last = std::mem::replace(&mut document.elsewhere, found.elsewhere);
+        let mut files: BTreeMap<String, Uri> = last.into_iter().map(|(k, (uri, _))| (k, uri)).collect();
+        files.extend(document.elsewhere.iter().map(|(k, (uri, _))| (k.clone(), uri.clone())));
+        out.extend(self.republish(files));
+        out
+    }
+
+    /// The diagnostics of used files, each as the open documents that use it now see it.
+    /// A used file open in the editor is left to its own analysis.
+    fn republish(&self, files: BTreeMap<String, Uri>) -> Vec<Notification> {
+        let mut out = Vec::new();
+        for (file, uri) in files {
+            if self.documents.contains_key(&file) {
+                continue;
+            }
+            // Two open documents may use the same file: it shows what either found there.
+            let mut diagnostics: Vec<Diagnostic> = Vec::new();
+            for d in self.documents.values().filter_map(|d| d.elsewhere.get(&file)).flat_map(|(_, d)| d) {
+                if !diagnostics.contains(d) {
+                    diagnostics.push(d.clone());
+                }
+            }
+            let params = PublishDiagnosticsParams { uri, diagnostics, version: None };
+            out.push(Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params));
+        }
+        out
     }
 
     /// The documents whose warnings are not worked out yet.
@@ -274,7 +355,9 @@ impl Server {
                 // A bug in lowering or a lint leaves the errors published, without warnings.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analysed.analysis.finish()));
             }
-            send(connection, publish(document).into());
+            for n in self.publish(&key) {
+                send(connection, n.into());
+            }
         }
     }
 
@@ -348,16 +431,6 @@ impl Server {
         let analysed = document.analysis.as_ref()?;
         Some((document, analysed, document.lines.offset(&document.text, position)))
     }
-}
-
-fn publish(document: &Document) -> Notification {
-    let diagnostics = match &document.analysis {
-        Some(a) => features::diagnostics(document, &a.analysis),
-        None => Vec::new(),
-    };
-    let params =
-        PublishDiagnosticsParams { uri: document.uri.clone(), diagnostics, version: Some(document.version) };
-    Notification::new(notif::PublishDiagnostics::METHOD.to_string(), params)
 }
 
 /// The compiler's name for a document: the path of a `file:` URI, else the URI itself.
@@ -443,11 +516,11 @@ mod tests {
 
     /// A server holding one document, opened and checked, as after `didOpen`.
     fn open(text: &str) -> (Server, String) {
-        let mut server = Server { documents: BTreeMap::new() };
+        let mut server = Server { documents: BTreeMap::new(), closed: BTreeMap::new() };
         let uri = "file:///contracts/broken.pay";
         let params = json_params(uri, text);
         server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
-        server.analyse(uri).expect("diagnostics to publish");
+        assert!(!server.analyse(uri).is_empty(), "diagnostics to publish");
         (server, uri.to_string())
     }
 
@@ -511,6 +584,51 @@ mod tests {
         assert_eq!(written, crate::stdlib::source("calendar").unwrap(), "the file is the embedded module");
         let references = features::references(document, analysed, at, true);
         assert!(references.len() >= 2, "declaration and use: {references:?}");
+    }
+
+    /// The diagnostics each notification publishes, by URI.
+    fn by_uri(notifications: Vec<Notification>) -> BTreeMap<String, Vec<Diagnostic>> {
+        notifications
+            .into_iter()
+            .map(|n| {
+                let p: PublishDiagnosticsParams = serde_json::from_value(n.params).unwrap();
+                (p.uri.as_str().to_string(), p.diagnostics)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_error_two_uses_away_is_marked_at_each_use_on_the_way_and_cleared_on_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("dates.pay", "use \"inner.pay\"\n\nlet later(day: date): date = inner.week_after(day)\n");
+        write("inner.pay", "let week_after(day: date): date = day + 7\n");
+        let uri = |name: &str| file_uri(&dir.path().join(name)).unwrap().as_str().to_string();
+        let contract = "use \"dates.pay\"\nuse std.calendar\n\ncontract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-04-01 to 2026-03-31\n  claims close 2026-06-30\n}\n\nparticipant {\n  born: date\n}\n\nlet start = dates.later(participant.born)\n";
+        let mut server = Server { documents: BTreeMap::new(), closed: BTreeMap::new() };
+        let params = json_params(&uri("contract.pay"), contract);
+        server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
+        let published = by_uri(server.analyse(&uri("contract.pay")));
+
+        let messages = |name: &str| -> Vec<String> {
+            published[&uri(name)].iter().map(|d| d.message.lines().next().unwrap().to_string()).collect()
+        };
+        assert_eq!(messages("contract.pay"), ["`dates.pay` and the files it uses have 1 error"]);
+        assert_eq!(
+            published[&uri("contract.pay")][0].range.start.line,
+            0,
+            "on the first `use`, not the std one"
+        );
+        assert_eq!(messages("dates.pay"), ["`inner.pay` has 1 error"]);
+        assert_eq!(published[&uri("inner.pay")].len(), 1);
+        assert_eq!(published.len(), 3, "nothing for the standard module: {:?}", published.keys());
+
+        let params = serde_json::json!({ "textDocument": { "uri": uri("contract.pay") } });
+        server.notification(Notification::new(notif::DidCloseTextDocument::METHOD.into(), params));
+        let closed = std::mem::take(&mut server.closed);
+        let cleared = by_uri(server.republish(closed));
+        assert_eq!(cleared.keys().collect::<Vec<_>>(), [&uri("dates.pay"), &uri("inner.pay")]);
+        assert!(cleared.values().all(Vec::is_empty), "{cleared:?}");
     }
 
     #[test]

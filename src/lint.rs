@@ -1175,6 +1175,13 @@ fn implies_unless_equal(a: &ir::Condition, b: &ir::Condition) -> bool {
             return true;
         }
     }
+    // The cheap test first: conditions on different events never imply each other, and
+    // comparing windows (below) costs far more than comparing names.
+    if let (Some(ea), Some(eb)) = (event_of(a), event_of(b)) {
+        if ea != eb {
+            return false;
+        }
+    }
     match (a, b) {
         (
             C::Periods {
@@ -1198,9 +1205,7 @@ fn implies_unless_equal(a: &ir::Condition, b: &ir::Condition) -> bool {
                 ..
             },
         ) => {
-            // The cheap test first: records of different events never imply each other.
-            fa.event == fb.event
-                && pa == pb
+            pa == pb
                 && same(wa, wb)
                 && same(ca, cb)
                 && xa == xb
@@ -1227,28 +1232,13 @@ fn implies_unless_equal(a: &ir::Condition, b: &ir::Condition) -> bool {
                 excluding: xb,
                 ..
             },
-        ) => {
-            fa.event == fb.event
-                && pa == pb
-                && same(wa, wb)
-                && same(ca, cb)
-                && xa == xb
-                && na >= nb
-                && filter_implies(fa, fb)
-        }
+        ) => pa == pb && same(wa, wb) && same(ca, cb) && xa == xb && na >= nb && filter_implies(fa, fb),
         (
             C::Cumulative { filter: fa, at_least: na, window: wa, excluding: xa, .. },
             C::Cumulative { filter: fb, at_least: nb, window: wb, excluding: xb, .. },
-        ) => {
-            fa.event == fb.event
-                && same(wa, wb)
-                && xa == xb
-                && na.unit == nb.unit
-                && na.value >= nb.value
-                && filter_implies(fa, fb)
-        }
+        ) => same(wa, wb) && xa == xb && na.unit == nb.unit && na.value >= nb.value && filter_implies(fa, fb),
         (C::Occurrence { filter: fa, window: wa, .. }, C::Occurrence { filter: fb, window: wb, .. }) => {
-            fa.event == fb.event && same(wa, wb) && filter_implies(fa, fb)
+            same(wa, wb) && filter_implies(fa, fb)
         }
         (
             C::Reaches { function: ga, filter: fa, field: da, threshold: ta, window: wa, .. },
@@ -1265,12 +1255,27 @@ fn implies_unless_equal(a: &ir::Condition, b: &ir::Condition) -> bool {
         (
             C::Absence { filter: fa, max_occurrences: na, window: wa, excluding: xa, .. },
             C::Absence { filter: fb, max_occurrences: nb, window: wb, excluding: xb, .. },
-        ) => fa.event == fb.event && same(wa, wb) && xa == xb && na <= nb && filter_implies(fb, fa),
+        ) => same(wa, wb) && xa == xb && na <= nb && filter_implies(fb, fa),
         (
             C::Change { event: ea, value: va, direction: da, by: ba, baseline: la, window: wa, .. },
             C::Change { event: eb, value: vb, direction: db, by: bb, baseline: lb, window: wb, .. },
         ) => ea == eb && da == db && same(va, vb) && same(la, lb) && same(wa, wb) && at_least(ba, bb),
         _ => false,
+    }
+}
+
+/// The event a leaf condition is about; `None` for conditions that combine others.
+fn event_of(c: &ir::Condition) -> Option<&str> {
+    use ir::Condition as C;
+    match c {
+        C::Periods { filter, .. }
+        | C::Consecutive { filter, .. }
+        | C::Cumulative { filter, .. }
+        | C::Occurrence { filter, .. }
+        | C::Absence { filter, .. }
+        | C::Reaches { filter, .. } => Some(&filter.event),
+        C::Change { event, .. } => Some(event),
+        _ => None,
     }
 }
 

@@ -1,20 +1,11 @@
 //! The command line as a user meets it: exit codes, inputs, output formats, atomic writes.
 
+mod common;
+
+use common::{payable, root, text};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
 
 fn payable_stdin(args: &[&str], input: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_payable"))
@@ -32,10 +23,6 @@ fn payable_stdin(args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .expect("stdin takes the contract");
     child.wait_with_output().expect("the binary finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 const ERROR_CASE: &str = "tests/cases/errors/E0011_gbp_plus_eur.pay";

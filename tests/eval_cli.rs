@@ -1,20 +1,11 @@
 //! `payable eval` as a user meets it: caps worked out by hand, errors that write nothing,
 //! explanations, formats and exit codes.
 
+mod common;
+
+use common::{payable, text};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable")).args(args).current_dir(root()).output().expect("payable runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use std::process::Output;
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("payable-eval-cli-{}-{name}", std::process::id()));

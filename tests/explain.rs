@@ -4,14 +4,12 @@
 //!
 //! New files under `examples/` and `stdlib/` get snapshots automatically (globs).
 
+mod common;
+
+use common::{payable, root, text};
 use payable::explain::{self, Format};
 use payable::resolve::FsLoader;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
 /// The file's path relative to the repository, so that snapshots do not depend on where
 /// the repository is.
@@ -182,18 +180,6 @@ fn outcome_text_explains_one_outcome_or_none() {
     let cohort = cohort.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(cohort.contains("is at least 50%"), "{cohort}");
     assert_eq!(explain::outcome_text(&ir, "no_such_outcome"), None);
-}
-
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -7,13 +7,12 @@
 //!   warnings are snapshotted.
 //! - `tests/cases/lints/W0xxx_name.fixed.pay` must check clean.
 
-use payable::resolve::{FsLoader, NoFiles};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{payable, root, text};
+use payable::resolve::{FsLoader, NoFiles};
+use std::path::Path;
+use std::process::Command;
 
 /// Compiles a file under its path relative to the repository, so snapshots are stable.
 fn compile(path: &Path) -> (String, payable::Compilation) {
@@ -32,18 +31,6 @@ fn rendered(c: &payable::Compilation) -> String {
 
 fn codes(c: &payable::Compilation) -> Vec<&'static str> {
     c.diagnostics.iter().map(|d| d.code.id).collect()
-}
-
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A contract of the shape most cases share, with `cohorts` spliced in.

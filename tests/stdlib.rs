@@ -4,20 +4,10 @@
 //! `docs/stdlib.md` is written by `payable doc --stdlib`; after changing a module, run
 //! `UPDATE_STDLIB_DOC=1 cargo test --test stdlib` and commit the result.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable")).args(args).current_dir(root()).output().expect("payable runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{payable, root, text};
+use std::path::PathBuf;
 
 /// The modules under `stdlib/`, by name: every `.pay` file but the test files.
 fn module_files() -> Vec<(String, PathBuf)> {

@@ -1,15 +1,10 @@
 //! `payable test`: test blocks in contracts and in `NAME.tests.pay` files, reported like
 //! `cargo test`.
 
-use std::process::{Command, Output};
+mod common;
 
-fn payable(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_payable"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("payable runs")
-}
+use common::payable;
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

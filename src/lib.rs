@@ -157,23 +157,19 @@ pub struct ModuleCompilation {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Checks the module `text`, named `name`, as far as a module goes: loaded, resolved and
-/// checked, but not lowered, since only a contract has an IR. Definitions it takes from
+/// Checks the module `text`, named `name`, as far as a module goes: [`analyse_errors`]'s
+/// stages, without lowering, since only a contract has an IR. Definitions it takes from
 /// other modules are left out: they belong to those modules.
 pub fn compile_module(name: &str, text: &str, loader: &dyn resolve::FileLoader) -> ModuleCompilation {
-    let (program, mut diagnostics) = resolve::load(name, text, loader);
-    let (names, errors) = resolve::names(&program);
-    diagnostics.extend(errors);
-    let (checked, errors) = check::check(&program, &names);
-    diagnostics.extend(errors);
-    diagnostic::sort(&mut diagnostics);
+    let Analysis { program, diagnostics, unlowered, .. } = analyse_errors(name, text, &[], loader, None);
     let file = program.modules[0].file.0;
     let own = |span: &ir::Span| span.file == file;
-    let module = (!diagnostics.iter().any(|d| d.is_error())).then(|| explain::Module {
-        name: name.to_string(),
-        enums: checked.enums.into_iter().filter(|e| own(&e.span)).collect(),
-        events: checked.events.into_iter().filter(|e| own(&e.span)).collect(),
-        definitions: checked.definitions.into_iter().filter(|d| own(&d.span)).collect(),
-    });
+    let module =
+        unlowered.filter(|_| !diagnostics.iter().any(|d| d.is_error())).map(|checked| explain::Module {
+            name: name.to_string(),
+            enums: checked.enums.into_iter().filter(|e| own(&e.span)).collect(),
+            events: checked.events.into_iter().filter(|e| own(&e.span)).collect(),
+            definitions: checked.definitions.into_iter().filter(|d| own(&d.span)).collect(),
+        });
     ModuleCompilation { sources: program.sources, module, diagnostics }
 }

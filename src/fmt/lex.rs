@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 /// The reserved words of `grammar/payable.pest` (the `keyword` rule). A word before `(` that
 /// is not one of these (or is `min` or `max`) is a call, not a bracketed expression.
-pub(crate) const KEYWORDS: &str = "consecutive allow participant significant achieving achieved activity contract \
+const KEYWORDS: &str = "consecutive allow participant significant achieving achieved activity contract \
     counting currency eligible excludes requires rounding between control highest missing outcome \
     present reaches repeats claims cohort expect points within above after bands below claim count \
     event every falls false first given least point rises share tiers total where each else enum \

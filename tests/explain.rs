@@ -295,8 +295,7 @@ outcome level_2 "Level 2" {
 fn phrasing() -> String {
     let c = payable::compile("phrasing.pay", PHRASING, &FsLoader);
     let ir = c.ir.unwrap_or_else(|| panic!("the phrasing contract compiles: {:?}", c.diagnostics));
-    let text = explain::render(&explain::contract(&ir), Format::Text);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapsed(&explain::render(&explain::contract(&ir), Format::Text))
 }
 
 #[test]

@@ -221,8 +221,14 @@ fn is_spell(cx: &Context, event: &str) -> bool {
 /// "the participant has been in employment of more than 16 hours per week", or, for events
 /// on a single day, "there is a wellbeing survey record".
 fn holds(cx: &Context, subject: &str, filter: &EventFilter) -> String {
+    holds_with(cx, subject, filter, "has been")
+}
+
+/// As [`holds`], with the verb of the spell case: "has been" for the condition, "was" for
+/// the rule of one period.
+fn holds_with(cx: &Context, subject: &str, filter: &EventFilter, verb: &str) -> String {
     if is_spell(cx, &filter.event) {
-        format!("the {subject} has been {}", in_spell(cx, filter))
+        format!("the {subject} {verb} {}", in_spell(cx, filter))
     } else {
         format!("there is {}", record(cx, filter, true))
     }
@@ -356,11 +362,7 @@ fn counting_rule(
             format!("on at least {} of the {p}", words::counted(n, "day", "days"))
         }
     };
-    let what = if is_spell(cx, &filter.event) {
-        format!("the {subject} was {}", in_spell(cx, filter))
-    } else {
-        format!("there is {}", record(cx, filter, true))
-    };
+    let what = holds_with(cx, subject, filter, "was");
     if period == PeriodKind::Day {
         return format!("A day counts if {what}{} that day.", pause(filter));
     }

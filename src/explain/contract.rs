@@ -4,7 +4,7 @@
 
 use super::conditions::{article, condition};
 use super::document::{Document, Item};
-use super::phrases::Context;
+use super::phrases::{Context, comparison};
 use super::words;
 use crate::ir::{self, CapKind, Contract, Expr, Payment, Type};
 
@@ -144,6 +144,14 @@ fn working_days(w: &ir::WorkingDays) -> String {
     text
 }
 
+/// A declaration's doc comments, after the sentence that states it.
+fn push_docs(text: &mut String, docs: &[String]) {
+    for d in docs {
+        text.push(' ');
+        text.push_str(d);
+    }
+}
+
 fn title_case(text: &str) -> String {
     text.split(' ')
         .map(|w| if w == "and" { w.to_string() } else { words::capitalise(w) })
@@ -203,10 +211,7 @@ fn field(cx: &Context, f: &ir::Field, phrase: &str) -> String {
         text.push_str(&format!(", given in {}", words::unit_words(unit, false)));
     }
     text.push('.');
-    for d in &f.docs {
-        text.push(' ');
-        text.push_str(d);
-    }
+    push_docs(&mut text, &f.docs);
     text
 }
 
@@ -275,29 +280,14 @@ fn event(cx: &Context, e: &ir::Event) -> Item {
     if e.activity {
         text.push_str(" These record activity, not outcomes.");
     }
-    for d in &e.docs {
-        text.push(' ');
-        text.push_str(d);
-    }
+    push_docs(&mut text, &e.docs);
     let mut children: Vec<Item> = e
         .fields
         .iter()
         // The date fields are named in the sentence above; they need a line only to carry
         // their doc comment.
         .filter(|f| !is_timing_field(&e.timing, &f.name) || !f.docs.is_empty())
-        .map(|f| {
-            let phrase = format!("{} (`{}`)", words::humanise(&f.name), f.name);
-            let mut t = format!("{}: {}", words::capitalise(&phrase), type_words(cx, &f.ty));
-            if let Some(unit) = &f.input_unit {
-                t.push_str(&format!(", given in {}", words::unit_words(unit, false)));
-            }
-            t.push('.');
-            for d in &f.docs {
-                t.push(' ');
-                t.push_str(d);
-            }
-            Item::new(t)
-        })
+        .map(|f| Item::new(field(cx, f, &words::humanise(&f.name))))
         .collect();
     children.push(Item::new(match e.evidence.as_slice() {
         [] => "Evidence: the contract does not say what backs these records.".to_string(),
@@ -340,36 +330,20 @@ fn enum_item(cx: &Context, e: &ir::Enum) -> Item {
         words::humanise(&e.name),
         type_words(cx, &Type::Enum { name: e.name.clone() })
     );
-    for d in &e.docs {
-        text.push(' ');
-        text.push_str(d);
-    }
+    push_docs(&mut text, &e.docs);
     Item::new(text)
 }
 
 fn band_item(cx: &Context, e: &ir::Enum) -> Item {
     let mut text =
         format!("“{}” sorts a value into bands; every value falls in exactly one.", words::humanise(&e.name));
-    for d in &e.docs {
-        text.push(' ');
-        text.push_str(d);
-    }
+    push_docs(&mut text, &e.docs);
     let children = e
         .bands
         .iter()
         .flat_map(|b| {
             b.bands.iter().map(|band| {
-                let show = |d: rust_decimal::Decimal| match &b.of {
-                    Type::Quantity { unit } => words::quantity(d, unit, cx.currency),
-                    _ => words::number(d),
-                };
-                let range = match (band.from, band.to) {
-                    (Some(f), Some(t)) => format!("{} or more, and less than {}", show(f), show(t)),
-                    (Some(f), None) => format!("{} or more", show(f)),
-                    (None, Some(t)) => format!("less than {}", show(t)),
-                    (None, None) => "any value".to_string(),
-                };
-                Item::new(format!("“{}”: {range}.", words::humanise(&band.case)))
+                Item::new(format!("“{}”: {}.", words::humanise(&band.case), cx.band_interval(&b.of, band)))
             })
         })
         .collect();
@@ -390,10 +364,7 @@ fn definition(outer: &Context, d: &ir::Definition) -> Item {
         Some(event) => format!("{head} is a test of one {} record.", words::humanise(event)),
         None => format!("{head} is {}.", type_words(&cx, &d.ty)),
     };
-    for doc in &d.docs {
-        text.push(' ');
-        text.push_str(doc);
-    }
+    push_docs(&mut text, &d.docs);
     let mut children = Vec::new();
     if let Some(module) = d.name.rsplit_once('.').map(|(m, _)| m) {
         children.push(Item::new(format!("From the module “{module}”.")));
@@ -577,15 +548,7 @@ pub fn cohort_outcome(cx: &Context, c: &Contract, o: &ir::CohortOutcome, doc: &m
     };
     let target = match &o.target {
         ir::CohortTarget::Threshold { op, value } => {
-            let word = match op {
-                ir::CmpOp::Eq => "is",
-                ir::CmpOp::Ne => "is not",
-                ir::CmpOp::Gt => "is more than",
-                ir::CmpOp::Ge => "is at least",
-                ir::CmpOp::Lt => "is less than",
-                ir::CmpOp::Le => "is at most",
-            };
-            format!("{measure} {word} {}.", cx.value(value))
+            format!("{measure} {} {}.", comparison(*op, false), cx.value(value))
         }
         ir::CohortTarget::AgainstControl { effect, points, direction, significance } => {
             let side = match direction {

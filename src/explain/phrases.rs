@@ -4,6 +4,7 @@
 
 use super::words;
 use crate::ir::{self, AggregateFn, BinaryOp, CmpOp, Expr, Type};
+use rust_decimal::Decimal;
 
 /// What a phrase can know about the contract around it: declared names and their types.
 pub struct Context<'a> {
@@ -57,9 +58,8 @@ impl<'a> Context<'a> {
         format!("{words} {}", if plural { "amounts" } else { "amount" })
     }
 
-    /// A module has no currency of its own; an ISO 4217 code is money all the same.
     pub fn is_money(&self, unit: &str) -> bool {
-        unit == self.currency || (unit.len() == 3 && unit.chars().all(|c| c.is_ascii_uppercase()))
+        words::is_money(unit, self.currency)
     }
 
     fn participant_field_type(&self, field: &str) -> Option<&Type> {
@@ -106,11 +106,6 @@ impl<'a> Context<'a> {
 
     /// True when the expression is a date, so that comparisons read "before"/"after".
     fn is_date(&self, e: &Expr) -> bool {
-        let date_type = |t: Option<&Type>| match t {
-            Some(Type::Date) => true,
-            Some(Type::Optional { of }) => **of == Type::Date,
-            _ => false,
-        };
         match e {
             Expr::Date { .. } | Expr::ShiftDate { .. } | Expr::AchievedOn { .. } => true,
             Expr::Builtin { function, args } => match function.as_str() {
@@ -118,12 +113,12 @@ impl<'a> Context<'a> {
                 "min" | "max" => args.first().is_some_and(|a| self.is_date(a)),
                 _ => false,
             },
-            Expr::ParticipantField { field } => date_type(self.participant_field_type(field)),
-            Expr::EventField { event, field } => date_type(self.event_field_type(event, field)),
+            Expr::ParticipantField { field } => is_date_type(self.participant_field_type(field)),
+            Expr::EventField { event, field } => is_date_type(self.event_field_type(event, field)),
             Expr::Ref { name } | Expr::Call { function: name, .. } => {
-                date_type(self.definition(name).map(|d| &d.ty))
+                is_date_type(self.definition(name).map(|d| &d.ty))
             }
-            Expr::Param { name } => date_type(self.params.iter().find(|p| &p.name == name).map(|p| &p.ty)),
+            Expr::Param { name } => is_date_type(self.params.iter().find(|p| &p.name == name).map(|p| &p.ty)),
             Expr::Coalesce { value, .. } => self.is_date(value),
             Expr::If { then, .. } => self.is_date(then),
             _ => false,
@@ -214,25 +209,18 @@ impl<'a> Context<'a> {
         if let Some(product) = self.rate_times_duration(op, lhs, rhs) {
             return product;
         }
-        // `n * 1 week` is kept in days, as `n * 7 days`: it reads "n weeks".
         if let (BinaryOp::Mul, Expr::Quantity { value, unit }) = (op, rhs) {
-            let seven = rust_decimal::Decimal::from(7);
-            if unit == "day" && *value == seven {
+            // `n * 1 week` is kept in days, as `n * 7 days`: it reads "n weeks".
+            if unit == "day" && *value == Decimal::from(7) {
                 let weeks = if matches!(lhs, Expr::Int { value: 1 }) { "week" } else { "weeks" };
                 return format!("{} {weeks}", self.operand(lhs));
             }
-        }
-        // `age * 1 year` reads "“age” years".
-        if let (BinaryOp::Mul, Expr::Quantity { value, unit }) = (op, rhs) {
-            if *value == rust_decimal::Decimal::ONE
-                || (unit == "month" && *value == rust_decimal::Decimal::from(12))
-            {
-                let unit_word = if unit == "month" && *value != rust_decimal::Decimal::ONE {
-                    "years".to_string()
-                } else {
-                    words::unit_words(unit, false)
-                };
-                return format!("{} {unit_word}", self.operand(lhs));
+            // `age * 1 year` (kept as `age * 12 months`) reads "“age” years".
+            if unit == "month" && *value == Decimal::from(12) {
+                return format!("{} years", self.operand(lhs));
+            }
+            if *value == Decimal::ONE {
+                return format!("{} {}", self.operand(lhs), words::unit_words(unit, false));
             }
         }
         let word = match op {
@@ -249,7 +237,7 @@ impl<'a> Context<'a> {
     /// as it was meant: "16 hours per week times 26 weeks". The division by 7 only turns
     /// days into weeks, so saying it would misstate the sum.
     fn rate_times_duration(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> Option<String> {
-        let seven = rust_decimal::Decimal::from(7);
+        let seven = Decimal::from(7);
         let divisor_is_seven = match rhs {
             Expr::Int { value } => *value == 7,
             Expr::Decimal { value } => *value == seven,
@@ -321,7 +309,8 @@ impl<'a> Context<'a> {
     pub fn participant_field(&self, field: &str) -> String {
         const INTRANSITIVE: &[&str] =
             &["joined", "started", "left", "arrived", "entered", "exited", "moved", "died"];
-        let is_date = self.is_date(&Expr::ParticipantField { field: field.to_string() });
+        let ty = self.participant_field_type(field);
+        let is_date = is_date_type(ty);
         if field == "born" {
             "their date of birth".to_string()
         } else if is_date && INTRANSITIVE.contains(&field) {
@@ -331,7 +320,7 @@ impl<'a> Context<'a> {
             format!("the date they were {}", words::humanise(field))
         } else if is_date {
             format!("their {} date", words::humanise(field))
-        } else if self.is_bool_field(&Expr::ParticipantField { field: field.to_string() }) {
+        } else if ty == Some(&Type::Bool) {
             format!("their “{}”", words::humanise(field))
         } else {
             format!("their {}", words::humanise(field))
@@ -341,7 +330,8 @@ impl<'a> Context<'a> {
     fn event_field(&self, event: &str, field: &str) -> String {
         let e = words::humanise(event);
         let own = self.record == Some(event);
-        let is_date = self.is_date(&Expr::EventField { event: event.to_string(), field: field.to_string() });
+        let ty = self.event_field_type(event, field);
+        let is_date = is_date_type(ty);
         // A spell's bounds are when it started and ended, whatever the fields are called.
         if let Some(end) = self.spell_bound(event, field) {
             return if own { format!("its {end} date") } else { format!("the {e}'s {end} date") };
@@ -357,8 +347,7 @@ impl<'a> Context<'a> {
             format!("the date {subject} was {}", words::humanise(field))
         } else if is_date {
             format!("{whose} {} date", words::humanise(field))
-        } else if self.is_bool_field(&Expr::EventField { event: event.to_string(), field: field.to_string() })
-        {
+        } else if ty == Some(&Type::Bool) {
             format!("{whose} “{}”", words::humanise(field))
         } else {
             format!("{whose} {}", words::humanise(field))
@@ -535,11 +524,7 @@ impl<'a> Context<'a> {
             }
             Expr::Compare { operator, lhs, rhs } => self.compare(*operator, lhs, rhs),
             Expr::IsPresent { value } => format!("{} {} known", self.value(value), self.is_are(value)),
-            e if self.is_bool_field(e) => match self.marked(e, true) {
-                Some(marked) => marked,
-                None => format!("{} is yes", self.value(e)),
-            },
-            other => format!("{} holds", self.value(other)),
+            other => self.marked(other, true).unwrap_or_else(|| format!("{} holds", self.value(other))),
         }
     }
 
@@ -630,11 +615,9 @@ impl<'a> Context<'a> {
                 None => format!("they do not count as “{}”", words::humanise(name)),
             },
             Expr::IsPresent { value } => format!("{} {} not known", self.value(value), self.is_are(value)),
-            e if self.is_bool_field(e) => match self.marked(e, false) {
-                Some(marked) => marked,
-                None => format!("{} is no", self.value(e)),
-            },
-            other => format!("it is not the case that {}", self.clause(other)),
+            other => self
+                .marked(other, false)
+                .unwrap_or_else(|| format!("it is not the case that {}", self.clause(other))),
         }
     }
 
@@ -649,19 +632,7 @@ impl<'a> Context<'a> {
             };
             return format!("{} {is} in the band “{}”{band}", self.value(value), words::humanise(case));
         }
-        let dates = self.is_date(lhs) || self.is_date(rhs);
-        let word = match (op, dates) {
-            (CmpOp::Eq, _) => "is",
-            (CmpOp::Ne, _) => "is not",
-            (CmpOp::Gt, true) => "is after",
-            (CmpOp::Ge, true) => "is on or after",
-            (CmpOp::Lt, true) => "is before",
-            (CmpOp::Le, true) => "is on or before",
-            (CmpOp::Gt, false) => "is more than",
-            (CmpOp::Ge, false) => "is at least",
-            (CmpOp::Lt, false) => "is less than",
-            (CmpOp::Le, false) => "is at most",
-        };
+        let word = comparison(op, self.is_date(lhs) || self.is_date(rhs));
         let word = match word.strip_prefix("is") {
             Some(rest) if self.is_plural(lhs) => format!("are{rest}"),
             _ => word.to_string(),
@@ -729,20 +700,21 @@ impl<'a> Context<'a> {
     fn band_range(&self, bands: &str, case: &str) -> String {
         let Some(e) = self.enums.iter().find(|e| e.name == bands) else { return String::new() };
         let Some(b) = &e.bands else { return String::new() };
-        let unit = match &b.of {
-            Type::Quantity { unit } => Some(unit.as_str()),
-            _ => None,
-        };
-        let show = |d: rust_decimal::Decimal| match unit {
-            Some(u) => words::quantity(d, u, self.currency),
-            None => words::number(d),
-        };
         let Some(band) = b.bands.iter().find(|x| x.case == case) else { return String::new() };
+        format!(" ({})", self.band_interval(&b.of, band))
+    }
+
+    /// The values one band holds: "8 hours per week or more, and less than 16 hours per week".
+    pub fn band_interval(&self, of: &Type, band: &ir::Band) -> String {
+        let show = |d: Decimal| match of {
+            Type::Quantity { unit } => words::quantity(d, unit, self.currency),
+            _ => words::number(d),
+        };
         match (band.from, band.to) {
-            (Some(from), Some(to)) => format!(" ({} or more, and less than {})", show(from), show(to)),
-            (Some(from), None) => format!(" ({} or more)", show(from)),
-            (None, Some(to)) => format!(" (less than {})", show(to)),
-            (None, None) => " (any value)".to_string(),
+            (Some(from), Some(to)) => format!("{} or more, and less than {}", show(from), show(to)),
+            (Some(from), None) => format!("{} or more", show(from)),
+            (None, Some(to)) => format!("less than {}", show(to)),
+            (None, None) => "any value".to_string(),
         }
     }
 
@@ -757,22 +729,16 @@ impl<'a> Context<'a> {
             }
             other => self.value(other),
         };
-        match anchor.starts {
-            ir::AnchorStart::DayAfter => format!("the day after {date}"),
-            ir::AnchorStart::SameDay => date,
-        }
+        first_day(anchor.starts, date)
     }
 
     /// A window as a phrase: "within the 12 months starting the day after the date they were
     /// referred".
     pub fn window(&self, w: &ir::Window) -> String {
-        let from = match w.start.starts {
-            ir::AnchorStart::DayAfter => format!("the day after {}", self.value(&w.start.date)),
-            ir::AnchorStart::SameDay => self.value(&w.start.date),
-        };
+        let from = first_day(w.start.starts, self.value(&w.start.date));
         let start = match w.start.starts {
-            ir::AnchorStart::DayAfter => format!("starting the day after {}", self.value(&w.start.date)),
-            ir::AnchorStart::SameDay => format!("starting on {}", self.value(&w.start.date)),
+            ir::AnchorStart::DayAfter => format!("starting {from}"),
+            ir::AnchorStart::SameDay => format!("starting on {from}"),
         };
         match &w.end {
             ir::WindowEnd::Length { length } => {
@@ -788,5 +754,38 @@ impl<'a> Context<'a> {
                 None => format!("from {from} until the achievable period ends"),
             },
         }
+    }
+}
+
+/// The first day of a window anchored on `date`: the date itself or the day after it.
+fn first_day(starts: ir::AnchorStart, date: String) -> String {
+    match starts {
+        ir::AnchorStart::DayAfter => format!("the day after {date}"),
+        ir::AnchorStart::SameDay => date,
+    }
+}
+
+/// A date, or an optional one (a spell's end).
+fn is_date_type(t: Option<&Type>) -> bool {
+    match t {
+        Some(Type::Date) => true,
+        Some(Type::Optional { of }) => **of == Type::Date,
+        _ => false,
+    }
+}
+
+/// A comparison as words: "is on or after" for dates, "is at least" for numbers.
+pub fn comparison(op: CmpOp, dates: bool) -> &'static str {
+    match (op, dates) {
+        (CmpOp::Eq, _) => "is",
+        (CmpOp::Ne, _) => "is not",
+        (CmpOp::Gt, true) => "is after",
+        (CmpOp::Ge, true) => "is on or after",
+        (CmpOp::Lt, true) => "is before",
+        (CmpOp::Le, true) => "is on or before",
+        (CmpOp::Gt, false) => "is more than",
+        (CmpOp::Ge, false) => "is at least",
+        (CmpOp::Lt, false) => "is less than",
+        (CmpOp::Le, false) => "is at most",
     }
 }

@@ -32,9 +32,9 @@ pub fn text(doc: &Document) -> String {
 
 fn text_items(items: &[Item], depth: usize, out: &mut String) {
     let indent = "  ".repeat(depth);
+    let first = format!("{indent}- ");
+    let rest = format!("{indent}  ");
     for item in items {
-        let first = format!("{indent}- ");
-        let rest = format!("{indent}  ");
         out.push_str(&wrap(&item.text, &first, &rest, WIDTH));
         text_items(&item.children, depth + 1, out);
     }

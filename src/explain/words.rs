@@ -1,6 +1,8 @@
 //! Words for values: dates, money, counts, ordinals, durations and names, in British English
 //! (the contracts are British; dates are written "15 March 2016", which no reader misreads).
 
+use crate::eval::day::Day;
+use crate::units::is_currency_code;
 use rust_decimal::Decimal;
 
 const MONTHS: [&str; 12] = [
@@ -25,14 +27,13 @@ pub fn month_name(index: i64) -> &'static str {
 
 /// `2016-03-15` as "15 March 2016"; anything that is not an ISO date is returned as is.
 pub fn date(iso: &str) -> String {
-    let parts: Vec<&str> = iso.split('-').collect();
-    if let [year, month, day] = parts[..] {
-        let month = month.parse::<usize>().ok().and_then(|m| MONTHS.get(m.wrapping_sub(1)));
-        if let (Some(month), Ok(day)) = (month, day.parse::<u32>()) {
-            return format!("{day} {month} {year}");
+    match Day::parse(iso) {
+        Some(day) => {
+            let (year, month, day) = day.ymd();
+            format!("{day} {} {year}", month_name(i64::from(month) - 1))
         }
+        None => iso.to_string(),
     }
-    iso.to_string()
 }
 
 const SMALL: [&str; 13] = [
@@ -158,8 +159,7 @@ pub fn currency_name(currency: &str) -> String {
 /// A quantity in its canonical unit, in words: "16 hours per week", "182 days (26 weeks)",
 /// "16 years" (two or more whole years are said as years: the IR keeps them as months).
 pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
-    // A module has no currency of its own; an ISO 4217 code is money all the same.
-    let is_money = |u: &str| u == currency || (u.len() == 3 && u.chars().all(|c| c.is_ascii_uppercase()));
+    let is_money = |u: &str| is_money(u, currency);
     if is_money(unit) {
         return money(value, unit);
     }
@@ -196,6 +196,12 @@ pub fn quantity(value: Decimal, unit: &str, currency: &str) -> String {
         "working_day" => format!("{n} {}", plural("working day", "working days")),
         other => format!("{n} {}", unit_words(other, one)),
     }
+}
+
+/// True when `unit` is money: the contract's currency or, in a module, which has no currency
+/// of its own, any currency code the unit checker accepts.
+pub fn is_money(unit: &str, currency: &str) -> bool {
+    unit == currency || is_currency_code(unit)
 }
 
 /// A length of time as a contract states a deadline or a window: a whole number of weeks

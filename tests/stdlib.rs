@@ -88,6 +88,8 @@ fn a_module_with_a_test_contract_is_tested_when_named_or_its_folder_is() {
     let by_module = payable(&["test", "stdlib/calendar.pay"]);
     let by_tests = payable(&["test", "stdlib/calendar.tests.pay"]);
     assert_eq!(by_module.status.code(), Some(0));
+    // Both failing with the same (empty) output would otherwise pass.
+    assert!(text(&by_module.stdout).contains("running "), "{}", text(&by_module.stdout));
     assert_eq!(text(&by_module.stdout), text(&by_tests.stdout), "both run the same tests");
     let all = payable(&["test", "stdlib"]);
     let runs = text(&all.stdout).matches("running ").count();

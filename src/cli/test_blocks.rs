@@ -58,27 +58,24 @@ pub fn run(args: Args) -> u8 {
     };
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     for (contract, tests) in targets {
-        let (name, text) = match super::read_input(&contract) {
+        let (mut name, mut text) = match super::read_input(&contract) {
             Ok(x) => x,
             Err(e) => return super::report(e),
         };
         let mut test_files = Vec::new();
         if let Some(path) = &tests {
-            match super::read_input(path) {
-                Ok(x) => test_files.push(x),
+            let file = match super::read_input(path) {
+                Ok(x) => x,
                 Err(e) => return super::report(e),
+            };
+            // A module cannot hold participants, events or outcomes, so its test file is a
+            // small contract that uses it: that contract is what runs.
+            if has_header(&text) == Some(false) && has_header(&file.1) == Some(true) {
+                (name, text) = file;
+            } else {
+                test_files.push(file);
             }
         }
-        // A module cannot hold participants, events or outcomes, so its test file is a small
-        // contract that uses it: that contract is what runs.
-        let (name, text) = match test_files.pop() {
-            Some(file) if is_module(&text) && is_contract(&file.1) => file,
-            Some(file) => {
-                test_files.push(file);
-                (name, text)
-            }
-            None => (name, text),
-        };
         let compilation = crate::compile_with_tests(&name, &text, &test_files, &FsLoader);
         if compilation.has_errors() {
             let errors: Vec<Diagnostic> =
@@ -155,19 +152,12 @@ pub fn run(args: Args) -> u8 {
     if failed > 0 || broken > 0 { EXIT_CONTRACT_ERRORS } else { EXIT_OK }
 }
 
+/// Whether a file has a contract header (a contract) or not (a module); `None` for a file
+/// with no items, which is neither.
 fn has_header(text: &str) -> Option<bool> {
     let (module, _) = crate::syntax::parse(FileId(0), text);
     let header = module.items.iter().any(|i| matches!(i.kind, crate::syntax::ast::ItemKind::Contract(_)));
     (!module.items.is_empty()).then_some(header)
-}
-
-/// A file with items but no contract header: a module.
-fn is_module(text: &str) -> bool {
-    has_header(text) == Some(false)
-}
-
-fn is_contract(text: &str) -> bool {
-    has_header(text) == Some(true)
 }
 
 fn span(s: &ir::Span) -> Span {

@@ -531,16 +531,16 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 continue;
             }
             let days = i64::from(b.0 - a.0 + 1) - excluded.count_in_from(&mut excluded_from, a, b);
-            let held = counted_days.count_in_from(&mut held_from, a, b);
             if days == 0 {
                 // Excluded days "neither count nor break a run" (docs/reference.md): a period
                 // made only of them is passed over, as if it were not in the window.
                 self.note(|| format!("period {} ({a} to {b}): every day excluded: passed over", i + 1));
                 continue;
             }
+            let held = counted_days.count_in_from(&mut held_from, a, b);
             let counts = match counting.rule {
                 ir::CountingRule::AnyDay => held >= 1,
-                ir::CountingRule::EveryDay => days > 0 && held == days,
+                ir::CountingRule::EveryDay => held == days,
                 ir::CountingRule::AtLeastDays => held >= i64::from(counting.min_days.unwrap_or(1)),
             };
             self.note(|| {

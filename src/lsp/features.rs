@@ -1,13 +1,13 @@
 //! The answers: diagnostics, hover, definition, references, completion, outline, formatting
 //! and semantic tokens, each from a document and its last analysis.
 
-use super::index::{SymbolId, SymbolKind};
+use super::index::{SymbolId, SymbolKind, is_keyword};
 use super::position::LineIndex;
 use super::{Analysed, Document};
 use crate::diagnostic::{self, Severity};
-use crate::fmt::lex::{self, Kind, Lexed};
+use crate::fmt::lex::{self, Kind, Lexed, Token};
 use crate::ir;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceMap, Span};
 use lsp_types as lsp;
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -28,18 +28,8 @@ pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Di
     let program = &analysis.program;
     let sources = &program.sources;
     let own = sources.find(&document.name);
-    let range_in = |span: Span| -> lsp::Range {
-        let file = sources.get(span.file);
-        if Some(span.file) == own {
-            document.lines.range(&file.text, span.start as usize, span.end as usize)
-        } else {
-            LineIndex::new(&file.text).range(&file.text, span.start as usize, span.end as usize)
-        }
-    };
+    let range_in = |span: Span| range(document, sources, span);
     let uri_of = |file: FileId| super::uri_of(&document.uri, &document.name, &sources.get(file).name);
-    let location = |span: Span| -> Option<lsp::Location> {
-        Some(lsp::Location { uri: uri_of(span.file)?, range: range_in(span) })
-    };
     let mut out = Diagnostics::default();
     let push = |out: &mut Diagnostics, file: Option<FileId>, diagnostic: lsp::Diagnostic| match file
         .filter(|f| Some(*f) != own)
@@ -59,7 +49,7 @@ pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Di
             // A file with no URI: shown at the top of this one, pointing there.
             Some(span) => {
                 message = format!("in `{}`: {message}", sources.get(span.file).name);
-                (lsp::Range::default(), location(span))
+                (lsp::Range::default(), location(document, sources, span))
             }
             None => (lsp::Range::default(), None),
         };
@@ -72,11 +62,10 @@ pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Di
         let mut related: Vec<lsp::DiagnosticRelatedInformation> = d
             .labels
             .iter()
-            .filter(|l| Some(l.span) != primary || !l.primary)
             .filter(|l| !l.primary)
             .filter_map(|l| {
                 Some(lsp::DiagnosticRelatedInformation {
-                    location: location(l.span)?,
+                    location: location(document, sources, l.span)?,
                     message: l.message.clone(),
                 })
             })
@@ -136,7 +125,7 @@ pub(super) fn diagnostics(document: &Document, analysis: &crate::Analysis) -> Di
                 .iter()
                 .filter_map(|s| {
                     Some(lsp::DiagnosticRelatedInformation {
-                        location: location(*s)?,
+                        location: location(document, sources, *s)?,
                         message: "error here".to_string(),
                     })
                 })
@@ -206,20 +195,18 @@ fn slug(heading: &str) -> String {
 
 // ---------------------------------------------------------------- hover
 
-/// The symbol under a byte offset of the document.
-fn symbol_at(document: &Document, analysed: &Analysed, offset: usize) -> Option<SymbolId> {
+/// The symbol under a byte offset of the document, and the word that names it there.
+fn symbol_at(document: &Document, analysed: &Analysed, offset: usize) -> Option<(SymbolId, Token)> {
     let program = &analysed.analysis.program;
     let file = program.sources.find(&document.name)?;
-    let (i, _) = analysed.index.word_at(file, offset)?;
-    analysed.index.resolve(program, file, i)
+    let (i, token) = analysed.index().word_at(file, offset)?;
+    Some((analysed.index().resolve(program, file, i)?, token))
 }
 
 pub(super) fn hover(document: &Document, analysed: &Analysed, offset: usize) -> Option<lsp::Hover> {
     let program = &analysed.analysis.program;
-    let file = program.sources.find(&document.name)?;
-    let (i, token) = analysed.index.word_at(file, offset)?;
-    let id = analysed.index.resolve(program, file, i)?;
-    let symbol = analysed.index.symbol(id);
+    let (id, token) = symbol_at(document, analysed, offset)?;
+    let symbol = analysed.index().symbol(id);
     let ir = analysed.analysis.ir.as_ref();
     let prefix = &program.modules[symbol.module].prefix;
     let mut parts: Vec<String> = Vec::new();
@@ -260,7 +247,10 @@ pub(super) fn hover(document: &Document, analysed: &Analysed, offset: usize) -> 
             }
         }
         SymbolKind::Outcome | SymbolKind::Cohort => {
-            if let Some(meaning) = ir.and_then(|c| outcome_meaning(c, &format!("{prefix}{}", symbol.name))) {
+            // In plain English, as `payable explain` words it.
+            let meaning =
+                ir.and_then(|c| crate::explain::outcome_text(c, &format!("{prefix}{}", symbol.name)));
+            if let Some(meaning) = meaning {
                 parts.push(meaning);
             } else if ir.is_none() {
                 parts.push("_Its meaning is shown once the contract has no errors._".to_string());
@@ -268,7 +258,7 @@ pub(super) fn hover(document: &Document, analysed: &Analysed, offset: usize) -> 
         }
         SymbolKind::Enum | SymbolKind::Bands => {
             let cases: Vec<String> = analysed
-                .index
+                .index()
                 .symbols
                 .iter()
                 .filter(|s| s.kind == SymbolKind::Case && s.owner.as_deref() == Some(symbol.name.as_str()))
@@ -289,11 +279,6 @@ pub(super) fn hover(document: &Document, analysed: &Analysed, offset: usize) -> 
         }),
         range: Some(document.lines.range(&document.text, token.start as usize, token.end as usize)),
     })
-}
-
-/// An outcome in plain English, as `payable explain` words it.
-fn outcome_meaning(contract: &ir::Contract, outcome: &str) -> Option<String> {
-    crate::explain::outcome_text(contract, outcome)
 }
 
 fn field_of<'c>(contract: &'c ir::Contract, owner: &str, name: &str) -> Option<&'c ir::Field> {
@@ -323,20 +308,26 @@ fn type_text(ty: &ir::Type) -> String {
 
 // ---------------------------------------------------------------- definition and references
 
-fn location(document: &Document, analysed: &Analysed, span: Span) -> Option<lsp::Location> {
-    let file = analysed.analysis.program.sources.get(span.file);
-    let uri = super::uri_of(&document.uri, &document.name, &file.name)?;
-    let range = if file.name == document.name {
-        document.lines.range(&document.text, span.start as usize, span.end as usize)
+/// A span's range: by the document's line index when the span is in the document's text,
+/// else by one made for the text it is in.
+fn range(document: &Document, sources: &SourceMap, span: Span) -> lsp::Range {
+    let file = sources.get(span.file);
+    let (start, end) = (span.start as usize, span.end as usize);
+    if file.name == document.name && file.text == document.text {
+        document.lines.range(&file.text, start, end)
     } else {
-        LineIndex::new(&file.text).range(&file.text, span.start as usize, span.end as usize)
-    };
-    Some(lsp::Location { uri, range })
+        LineIndex::new(&file.text).range(&file.text, start, end)
+    }
+}
+
+fn location(document: &Document, sources: &SourceMap, span: Span) -> Option<lsp::Location> {
+    let uri = super::uri_of(&document.uri, &document.name, &sources.get(span.file).name)?;
+    Some(lsp::Location { uri, range: range(document, sources, span) })
 }
 
 pub(super) fn definition(document: &Document, analysed: &Analysed, offset: usize) -> Option<lsp::Location> {
-    let id = symbol_at(document, analysed, offset)?;
-    location(document, analysed, analysed.index.symbol(id).name_span)
+    let (id, _) = symbol_at(document, analysed, offset)?;
+    location(document, &analysed.analysis.program.sources, analysed.index().symbol(id).name_span)
 }
 
 pub(super) fn references(
@@ -345,14 +336,15 @@ pub(super) fn references(
     offset: usize,
     include_declaration: bool,
 ) -> Vec<lsp::Location> {
-    let Some(id) = symbol_at(document, analysed, offset) else { return Vec::new() };
-    let declaration = analysed.index.symbol(id).name_span;
+    let Some((id, _)) = symbol_at(document, analysed, offset) else { return Vec::new() };
+    let program = &analysed.analysis.program;
+    let declaration = analysed.index().symbol(id).name_span;
     analysed
-        .index
-        .references(&analysed.analysis.program, id)
+        .index()
+        .references(program, id)
         .into_iter()
         .filter(|s| include_declaration || *s != declaration)
-        .filter_map(|s| location(document, analysed, s))
+        .filter_map(|s| location(document, &program.sources, s))
         .collect()
 }
 
@@ -360,7 +352,7 @@ pub(super) fn references(
 
 pub(super) fn completion(document: &Document, offset: usize) -> Vec<lsp::CompletionItem> {
     let Some(analysed) = &document.analysis else { return Vec::new() };
-    let index = &analysed.index;
+    let index = analysed.index();
     let before = &document.text[..offset.min(document.text.len())];
     let word_start = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').len();
     let item = |id: SymbolId| {
@@ -421,7 +413,7 @@ pub(super) fn outline(document: &Document) -> Vec<lsp::DocumentSymbol> {
     let program = &analysed.analysis.program;
     let Some(file) = program.sources.find(&document.name) else { return Vec::new() };
     let range = |span: Span| document.lines.range(&document.text, span.start as usize, span.end as usize);
-    let symbols = &analysed.index.symbols;
+    let symbols = &analysed.index().symbols;
     let top = |s: &super::index::Symbol| {
         s.module == 0
             && s.span.file == file
@@ -550,8 +542,12 @@ pub(super) fn semantic_tokens(document: &Document) -> lsp::SemanticTokens {
     let text = &document.text;
     let lexed = Lexed::new(text);
     let analysed = document.analysis.as_ref();
-    let program = analysed.map(|a| &a.analysis.program);
-    let file = program.and_then(|p| p.sources.find(&document.name));
+    // Words are resolved only by an analysis of this very text, whose token indices agree.
+    let current = analysed.and_then(|a| {
+        let sources = &a.analysis.program.sources;
+        let file = sources.find(&document.name)?;
+        (sources.get(file).text == *text).then_some((a, file))
+    });
     // (start, end, type, modifiers), in order.
     let mut spans: Vec<(u32, u32, u32, u32)> = Vec::new();
     for (i, t) in lexed.tokens.iter().enumerate() {
@@ -561,13 +557,12 @@ pub(super) fn semantic_tokens(document: &Document) -> lsp::SemanticTokens {
             Kind::Text => Some((lsp::SemanticTokenType::STRING, 0)),
             Kind::Punct => None,
             Kind::Word => {
-                let resolved = match (analysed, program, file) {
-                    // The analysis is of this very text: token indices agree.
-                    (Some(a), Some(p), Some(f)) if p.sources.get(f).text == *text => a.index.resolve(p, f, i),
-                    _ => None,
-                };
-                match resolved.map(|id| analysed.map(|a| a.index.symbol(id))) {
-                    Some(Some(s)) => {
+                let resolved = current.and_then(|(a, file)| {
+                    let id = a.index().resolve(&a.analysis.program, file, i)?;
+                    Some((a.index().symbol(id), file))
+                });
+                match resolved {
+                    Some((s, file)) => {
                         let kind = match s.kind {
                             SymbolKind::Outcome | SymbolKind::Cohort => lsp::SemanticTokenType::FUNCTION,
                             SymbolKind::Event | SymbolKind::Participant => lsp::SemanticTokenType::STRUCT,
@@ -578,15 +573,14 @@ pub(super) fn semantic_tokens(document: &Document) -> lsp::SemanticTokens {
                             SymbolKind::Param => lsp::SemanticTokenType::PARAMETER,
                             SymbolKind::Unit => lsp::SemanticTokenType::TYPE,
                         };
-                        let declaration =
-                            s.name_span.file == file.unwrap_or_default() && s.name_span.start == t.start;
+                        let declaration = s.name_span.file == file && s.name_span.start == t.start;
                         Some((kind, if declaration { DECLARATION } else { 0 }))
                     }
-                    _ if lex::keywords().any(|k| k == word) => Some((lsp::SemanticTokenType::KEYWORD, 0)),
-                    _ if analysed.is_some_and(|a| a.index.import_names(0).any(|n| n == word)) => {
+                    None if is_keyword(word) => Some((lsp::SemanticTokenType::KEYWORD, 0)),
+                    None if analysed.is_some_and(|a| a.index().import_names(0).any(|n| n == word)) => {
                         Some((lsp::SemanticTokenType::NAMESPACE, 0))
                     }
-                    _ => None,
+                    None => None,
                 }
             }
         };

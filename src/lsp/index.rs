@@ -73,7 +73,7 @@ pub struct Index {
     participant: Option<SymbolId>,
 }
 
-fn is_keyword(word: &str) -> bool {
+pub(super) fn is_keyword(word: &str) -> bool {
     lex::keywords().any(|k| k == word)
 }
 

@@ -102,18 +102,12 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                 changed.sort();
                 changed.dedup();
                 for uri in changed {
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.analyse(&uri))) {
-                        Ok(notifications) => {
-                            for n in notifications {
-                                send(connection, n.into());
-                            }
-                        }
-                        // The document keeps its last analysis; its next change tries again.
-                        Err(_) => {
-                            if let Some(d) = server.documents.get_mut(&uri) {
-                                d.parses = Default::default();
-                            }
-                        }
+                    // On a panic the document keeps its last analysis, and its next change
+                    // tries again (with no parse cache: `analyse` holds it while it works).
+                    let analysed =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.analyse(&uri)));
+                    for n in analysed.unwrap_or_default() {
+                        send(connection, n.into());
                     }
                 }
                 let closed = std::mem::take(&mut server.closed);
@@ -177,7 +171,14 @@ pub(crate) struct Document {
 
 pub(crate) struct Analysed {
     pub(crate) analysis: crate::Analysis,
-    pub(crate) index: Index,
+    /// Built on the first request that needs it, not on every keystroke.
+    index: std::cell::OnceCell<Index>,
+}
+
+impl Analysed {
+    pub(crate) fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index::new(&self.analysis.program))
+    }
 }
 
 struct Server {
@@ -267,9 +268,8 @@ impl Server {
         let document = &self.documents[key];
         let loader = Overlay { documents: &self.documents };
         let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses));
-        let index = Index::new(&analysis.program);
         let document = self.documents.get_mut(key).expect("the document analysed");
-        document.analysis = Some(Analysed { analysis, index });
+        document.analysis = Some(Analysed { analysis, index: Default::default() });
         document.parses = parses;
         self.publish(key)
     }

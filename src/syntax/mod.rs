@@ -50,40 +50,16 @@ struct Piece {
 /// The result is [`parse`]'s: if an item does not parse alone but the whole file does, the
 /// whole file's parse.
 pub fn parse_cached(file: FileId, text: &str, cache: &mut ParseCache) -> (ast::Module, Vec<Diagnostic>) {
-    let starts = item_starts(text);
     let mut kept = BTreeMap::new();
     let mut module = ast::Module::default();
     let mut diagnostics = Vec::new();
     let mut whole_file_fails = false;
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+    for (start, end) in pieces(text) {
         let key = (file, start, text[start..end].to_string());
-        let piece = match cache.items.remove(&key) {
-            Some(piece) => piece,
-            None => match parse_file(&key.2, false) {
-                Ok(mut pairs) => {
-                    let Some(pair) = pairs.next() else { return parse(file, text) };
-                    let (part, errors) = convert::module(file, pair, start);
-                    Piece { items: part.items, diagnostics: errors, broken: None }
-                }
-                Err(quick) => {
-                    if !whole_file_fails {
-                        if parse_file(text, false).is_ok() {
-                            return parse(file, text);
-                        }
-                        whole_file_fails = true;
-                    }
-                    let error = parse_file(&key.2, true).err().unwrap_or(quick);
-                    Piece {
-                        items: Vec::new(),
-                        diagnostics: vec![syntax_error(file, text, start, &error)],
-                        broken: Some(broken_item(&key.2)),
-                    }
-                }
-            },
-        };
+        let piece = cache.items.remove(&key).unwrap_or_else(|| parse_piece(file, text, start, end));
+        // A broken piece, new or from the cache: the whole file may parse (now that others
+        // changed, or because the piece is not a whole item).
         if piece.broken.is_some() && !whole_file_fails {
-            // A broken piece from the cache: the whole file may parse now that others changed.
             if parse_file(text, false).is_ok() {
                 return parse(file, text);
             }
@@ -114,29 +90,44 @@ fn parse_file(
 /// Recovery: cut the file at the start of each top-level item (a keyword at the start of a
 /// line) and parse each piece alone, so one broken item costs one diagnostic, not the file.
 fn parse_item_by_item(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
-    let starts = item_starts(text);
     let mut module = ast::Module::default();
     let mut diagnostics = Vec::new();
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(text.len());
-        let piece = &text[start..end];
-        match parse_file(piece, false) {
-            Ok(mut pairs) => {
-                let pair = pairs.next().expect("the file rule always produces one pair");
-                let (part, errors) = convert::module(file, pair, start);
-                module.items.extend(part.items);
-                diagnostics.extend(errors);
-            }
-            Err(quick) => {
-                // The words of the message come from what pest tried, which it records only
-                // when asked: worth its cost (half the parse) only for the piece that failed.
-                let error = parse_file(piece, true).err().unwrap_or(quick);
-                diagnostics.push(syntax_error(file, text, start, &error));
-                module.broken.push(broken_item(piece));
+    for (start, end) in pieces(text) {
+        let piece = parse_piece(file, text, start, end);
+        module.items.extend(piece.items);
+        module.broken.extend(piece.broken);
+        diagnostics.extend(piece.diagnostics);
+    }
+    (module, diagnostics)
+}
+
+/// The pieces recovery parses alone: from each item start to the next.
+fn pieces(text: &str) -> impl Iterator<Item = (usize, usize)> {
+    let starts = item_starts(text);
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([text.len()]).collect();
+    starts.into_iter().zip(ends)
+}
+
+/// Parses the piece of `text` from `start` to `end` alone.
+fn parse_piece(file: FileId, text: &str, start: usize, end: usize) -> Piece {
+    let piece = &text[start..end];
+    match parse_file(piece, false) {
+        Ok(mut pairs) => {
+            let pair = pairs.next().expect("the file rule always produces one pair");
+            let (part, diagnostics) = convert::module(file, pair, start);
+            Piece { items: part.items, diagnostics, broken: None }
+        }
+        Err(quick) => {
+            // The words of the message come from what pest tried, which it records only
+            // when asked: worth its cost (half the parse) only for the piece that failed.
+            let error = parse_file(piece, true).err().unwrap_or(quick);
+            Piece {
+                items: Vec::new(),
+                diagnostics: vec![syntax_error(file, text, start, &error)],
+                broken: Some(broken_item(piece)),
             }
         }
     }
-    (module, diagnostics)
 }
 
 /// The keyword and name of an item that failed to parse: `event employment {` gives

@@ -241,6 +241,27 @@ fn an_editor_session_diagnoses_hovers_jumps_formats_and_exits_cleanly() {
     let data = tokens["data"].as_array().unwrap();
     assert_eq!(data.len() % 5, 0);
     assert!(data.len() > 5 * 100, "{} tokens", data.len() / 5);
+    // Decoded (each token's line and start are relative to the one before), the words
+    // `contract` and `sustained_employment` have the legend's keyword and function types.
+    let legend: Vec<&str> = capabilities["semanticTokensProvider"]["legend"]["tokenTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let number = |v: &Value| v.as_u64().unwrap();
+    let (mut line, mut start, mut decoded) = (0, 0, Vec::new());
+    for token in data.chunks(5) {
+        line += number(&token[0]);
+        start = if number(&token[0]) == 0 { start + number(&token[1]) } else { number(&token[1]) };
+        decoded.push((json!({ "line": line, "character": start }), legend[number(&token[3]) as usize]));
+    }
+    let type_at = |needle: &str| {
+        let at = position_of(&fixed, needle, 0);
+        decoded.iter().find(|(p, _)| *p == at).map(|(_, t)| *t)
+    };
+    assert_eq!(type_at("contract \""), Some("keyword"));
+    assert_eq!(type_at("sustained_employment \""), Some("function"));
 
     // Formatting: the edits turn the text into what `payable fmt` prints.
     let messy = fixed.replace(

@@ -520,7 +520,11 @@ mod tests {
         let uri = "file:///contracts/broken.pay";
         let params = json_params(uri, text);
         server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
-        assert!(!server.analyse(uri).is_empty(), "diagnostics to publish");
+        let published = server.analyse(uri);
+        assert!(
+            published.iter().any(|n| n.method == notif::PublishDiagnostics::METHOD && n.params["uri"] == uri),
+            "diagnostics published for the opened document: {published:?}"
+        );
         (server, uri.to_string())
     }
 

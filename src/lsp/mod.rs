@@ -250,12 +250,21 @@ impl Server {
                 vec![key]
             }
             notif::DidCloseTextDocument::METHOD => {
-                if let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(notification.params)
-                    && let Some(document) = self.documents.remove(params.text_document.uri.as_str())
-                {
+                let Ok(params) = serde_json::from_value::<DidCloseTextDocumentParams>(notification.params)
+                else {
+                    return Vec::new();
+                };
+                let key = params.text_document.uri.as_str().to_string();
+                // The documents that use this one read it from the editor until now, and from
+                // disk from now on (its unsaved edits are gone): they must be checked again.
+                let users = self.users_of(std::slice::from_ref(&key));
+                if let Some(document) = self.documents.remove(&key) {
                     self.closed.extend(document.elsewhere.into_iter().map(|(k, (uri, _))| (k, uri)));
+                    // What it showed of itself came from its own analysis, which is gone: it now
+                    // shows what the documents that use it find there, or nothing.
+                    self.closed.insert(key, document.uri);
                 }
-                Vec::new()
+                users
             }
             _ => Vec::new(),
         }
@@ -631,8 +640,51 @@ mod tests {
         server.notification(Notification::new(notif::DidCloseTextDocument::METHOD.into(), params));
         let closed = std::mem::take(&mut server.closed);
         let cleared = by_uri(server.republish(closed));
-        assert_eq!(cleared.keys().collect::<Vec<_>>(), [&uri("dates.pay"), &uri("inner.pay")]);
+        assert_eq!(
+            cleared.keys().collect::<Vec<_>>(),
+            [&uri("contract.pay"), &uri("dates.pay"), &uri("inner.pay")],
+            "the closed document and the files it used"
+        );
         assert!(cleared.values().all(Vec::is_empty), "{cleared:?}");
+    }
+
+    #[test]
+    fn closing_a_used_file_shows_what_its_users_find_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dates.pay"), "let week_after(day: date): date = day + 7 days\n")
+            .unwrap();
+        let uri = |name: &str| file_uri(&dir.path().join(name)).unwrap().as_str().to_string();
+        let contract = "use \"dates.pay\"\n\ncontract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-04-01 to 2026-03-31\n  claims close 2026-06-30\n}\n\nparticipant {\n  born: date\n}\n\nlet start = dates.week_after(participant.born)\n";
+        let mut server = Server { documents: BTreeMap::new(), closed: BTreeMap::new() };
+        let notify = |server: &mut Server, method: &str, params: serde_json::Value| {
+            server.notification(Notification::new(method.into(), params))
+        };
+        notify(&mut server, notif::DidOpenTextDocument::METHOD, json_params(&uri("contract.pay"), contract));
+        server.analyse(&uri("contract.pay"));
+        // The used file is opened and broken in the editor, unsaved.
+        let broken = "let week_after(day: date): date = day +\n";
+        notify(&mut server, notif::DidOpenTextDocument::METHOD, json_params(&uri("dates.pay"), broken));
+        let published = by_uri(server.analyse(&uri("dates.pay")));
+        assert_eq!(published[&uri("dates.pay")].len(), 1, "its own syntax error: {published:?}");
+        let mut seen = BTreeMap::new();
+        for key in server.users_of(&[uri("dates.pay")]) {
+            seen.extend(by_uri(server.analyse(&key)));
+        }
+        let marked = seen[&uri("contract.pay")].iter().any(|d| d.message == "`dates.pay` has 1 error");
+        assert!(marked, "the contract sees the editor's text: {seen:?}");
+
+        // Closed without saving: the contract reads the file from disk again, where it is fine.
+        let params = serde_json::json!({ "textDocument": { "uri": uri("dates.pay") } });
+        let changed = notify(&mut server, notif::DidCloseTextDocument::METHOD, params);
+        assert_eq!(changed, [uri("contract.pay")], "its user is checked again");
+        let mut published = BTreeMap::new();
+        for key in changed {
+            published.extend(by_uri(server.analyse(&key)));
+        }
+        let closed = std::mem::take(&mut server.closed);
+        published.extend(by_uri(server.republish(closed)));
+        assert_eq!(published[&uri("contract.pay")], [], "no marker on the `use` line");
+        assert_eq!(published[&uri("dates.pay")], [], "the closed file's syntax error is cleared");
     }
 
     #[test]

@@ -826,6 +826,76 @@ pub enum AggregateFn {
     Max,
 }
 
+impl Expr {
+    /// Calls `f` on each expression directly inside this one, in the order written, the
+    /// anchors and end dates of an aggregate's window included. Definitions named by `Ref`
+    /// and `Call` are not followed: their bodies live in the contract's `definitions`.
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        match self {
+            Expr::Bool { .. }
+            | Expr::Int { .. }
+            | Expr::Decimal { .. }
+            | Expr::Text { .. }
+            | Expr::Date { .. }
+            | Expr::Percent { .. }
+            | Expr::Quantity { .. }
+            | Expr::Case { .. }
+            | Expr::ParticipantField { .. }
+            | Expr::EventField { .. }
+            | Expr::Param { .. }
+            | Expr::Ref { .. }
+            | Expr::AchievedOn { .. } => {}
+            Expr::Call { args, .. } | Expr::Builtin { args, .. } => args.iter().for_each(f),
+            Expr::And { operands } | Expr::Or { operands } => operands.iter().for_each(f),
+            Expr::Classify { value: e, .. }
+            | Expr::Neg { operand: e }
+            | Expr::Not { operand: e }
+            | Expr::IsPresent { value: e } => f(e),
+            Expr::Binary { lhs, rhs, .. } | Expr::Compare { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            Expr::ShiftDate { date, by, .. } => {
+                f(date);
+                f(by);
+            }
+            Expr::DaysBetween { from, to } => {
+                f(from);
+                f(to);
+            }
+            Expr::Coalesce { value, default } => {
+                f(value);
+                f(default);
+            }
+            Expr::If { condition, then, otherwise } => {
+                f(condition);
+                f(then);
+                f(otherwise);
+            }
+            Expr::Aggregate { filter, window, .. } => {
+                f(filter);
+                if let Some(window) = window {
+                    f(&window.start.date);
+                    if let WindowEnd::Date { date } = &window.end {
+                        f(date);
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when `test` holds of this expression or of any expression inside it (see
+    /// [`for_each_child`](Self::for_each_child)), looked at outside in.
+    pub fn any(&self, test: &mut dyn FnMut(&Expr) -> bool) -> bool {
+        if test(self) {
+            return true;
+        }
+        let mut found = false;
+        self.for_each_child(&mut |child| found = found || child.any(test));
+        found
+    }
+}
+
 impl Contract {
     /// SHA-256 of the canonical JSON (sorted keys, no whitespace) of the contract's meaning:
     /// everything but `hash`, `sources` and spans.

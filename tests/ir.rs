@@ -99,3 +99,60 @@ fn library_errors_are_miette_diagnostics_with_codes_and_labels() {
     let report = format!("{:?}", miette::Report::new(error));
     assert!(report.contains("E0011"), "{report}");
 }
+
+/// Whether a JSON value is an expression (other IR objects have an `op` too: comparisons).
+fn is_expression(v: &serde_json::Value) -> bool {
+    v.get("op").is_some() && serde_json::from_value::<payable::ir::Expr>(v.clone()).is_ok()
+}
+
+/// Every expression in an IR that is not inside another.
+fn outermost_expressions(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(_) if is_expression(v) => out.push(v.clone()),
+        serde_json::Value::Object(map) => map.values().for_each(|x| outermost_expressions(x, out)),
+        serde_json::Value::Array(items) => items.iter().for_each(|x| outermost_expressions(x, out)),
+        _ => {}
+    }
+}
+
+fn json_expression_count(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Object(map) => {
+            usize::from(is_expression(v)) + map.values().map(json_expression_count).sum::<usize>()
+        }
+        serde_json::Value::Array(items) => items.iter().map(json_expression_count).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn the_expression_walk_visits_every_expression_the_json_holds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    let mut windows = 0;
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pay") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.display().to_string();
+        let c = payable::compile(&name, &text, &payable::resolve::FsLoader);
+        let ir = c.ir.unwrap_or_else(|| panic!("{name} compiles"));
+        let mut expressions = Vec::new();
+        outermost_expressions(&serde_json::to_value(&ir).unwrap(), &mut expressions);
+        for json in expressions {
+            let e: payable::ir::Expr = serde_json::from_value(json.clone()).unwrap();
+            let mut visited = 0;
+            e.any(&mut |x| {
+                visited += 1;
+                windows += usize::from(matches!(x, payable::ir::Expr::Aggregate { window: Some(_), .. }));
+                false
+            });
+            assert_eq!(visited, json_expression_count(&json), "{name}: {json}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "the examples hold many expressions: {checked}");
+    assert!(windows > 0, "some aggregate over a window, whose anchors are walked too");
+}

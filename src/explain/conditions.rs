@@ -408,16 +408,5 @@ pub fn article(noun: &str) -> String {
 
 /// True when the expression reads a total over a window of records.
 fn reads_window(e: &ir::Expr) -> bool {
-    fn walk(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(map) => {
-                let windowed = map.get("op").and_then(|o| o.as_str()) == Some("aggregate")
-                    && map.get("window").is_some_and(|w| !w.is_null());
-                windowed || map.values().any(walk)
-            }
-            serde_json::Value::Array(items) => items.iter().any(walk),
-            _ => false,
-        }
-    }
-    serde_json::to_value(e).is_ok_and(|v| walk(&v))
+    e.any(&mut |x| matches!(x, ir::Expr::Aggregate { window: Some(_), .. }))
 }

@@ -93,10 +93,8 @@ pub fn module(module: &Module) -> Document {
         "This file is a module: it has no contract of its own, only definitions that contracts can use. \
 This is what the payable compiler understood of each."
             .to_string();
-    let moves_dates = module
-        .definitions
-        .iter()
-        .any(|d| serde_json::to_string(&d.body).is_ok_and(|json| json.contains("\"op\":\"shift_date\"")));
+    let moves_dates =
+        module.definitions.iter().any(|d| d.body.any(&mut |e| matches!(e, ir::Expr::ShiftDate { .. })));
     if moves_dates {
         intro.push_str(
             " Dates move by calendar arithmetic: adding months or years keeps the day of the month, and a day the target \

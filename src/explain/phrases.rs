@@ -75,33 +75,20 @@ impl<'a> Context<'a> {
     /// True when the date moves by calendar months or years (directly, or through the
     /// definitions it reads), where 29 February and 31st-of-month anchors need saying.
     pub fn moves_by_months(&self, e: &Expr) -> bool {
-        fn walk(cx: &Context, v: &serde_json::Value, depth: usize) -> bool {
-            if depth > 32 {
-                return false;
-            }
-            match v {
-                serde_json::Value::Object(map) => {
-                    let op = map.get("op").and_then(|o| o.as_str());
-                    if op == Some("shift_date") && map.get("unit").and_then(|u| u.as_str()) == Some("month") {
-                        return true;
-                    }
-                    let name = match op {
-                        Some("ref") => map.get("name"),
-                        Some("call") => map.get("function"),
-                        _ => None,
-                    };
-                    if let Some(d) = name.and_then(|n| n.as_str()).and_then(|n| cx.definition(n)) {
-                        if serde_json::to_value(&d.body).is_ok_and(|b| walk(cx, &b, depth + 1)) {
-                            return true;
-                        }
-                    }
-                    map.values().any(|x| walk(cx, x, depth + 1))
+        self.moves_by_months_within(e, 0)
+    }
+
+    /// `moves_by_months`, `depth` definitions deep: the checker rejects definitions that
+    /// use themselves, and the bound keeps a hand-edited IR from recursing for ever.
+    fn moves_by_months_within(&self, e: &Expr, depth: usize) -> bool {
+        depth <= 32
+            && e.any(&mut |x| match x {
+                Expr::ShiftDate { unit, .. } => unit == "month",
+                Expr::Ref { name } | Expr::Call { function: name, .. } => {
+                    self.definition(name).is_some_and(|d| self.moves_by_months_within(&d.body, depth + 1))
                 }
-                serde_json::Value::Array(items) => items.iter().any(|x| walk(cx, x, depth + 1)),
                 _ => false,
-            }
-        }
-        serde_json::to_value(e).is_ok_and(|v| walk(self, &v, 0))
+            })
     }
 
     /// True when the expression is a date, so that comparisons read "before"/"after".

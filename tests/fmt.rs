@@ -203,9 +203,10 @@ fn end_of_line_comments_keep_their_column_and_a_second_on_one_line_moves_below()
     let crowded = lines(&["let a = 1 // one", "  + 2 // two"]);
     assert_eq!(format(&crowded), lines(&["let a = 1  // one", "  + 2  // two"]));
 
-    // No break is allowed inside a call: both comments end up after it, the second below.
+    // A comment between arguments breaks the call, one argument per line, so that each
+    // comment stays beside the argument it was written after.
     let call = lines(&["let a = f(1, // one", "  2) // two", "let b = 3"]);
-    assert_eq!(format(&call), lines(&["let a = f(1, 2)  // one", "// two", "let b = 3"]));
+    assert_eq!(format(&call), lines(&["let a = f(", "  1,         // one", "  2  // two", ")", "let b = 3"]));
 }
 
 #[test]

@@ -15,6 +15,9 @@ pub enum Doc {
     Text(String, Option<(u32, u32)>),
     /// A space when its group is flat, a new line when it is broken.
     Line,
+    /// Nothing when its group is flat, a new line when it is broken (after an opening
+    /// bracket, before a closing one).
+    SoftLine,
     /// Always a new line.
     Hard,
     /// Always a new line, which starts a statement: a blank line before it in the source is
@@ -89,7 +92,7 @@ enum Event {
 fn collect(doc: &Doc, events: &mut Vec<Event>) {
     match doc {
         Doc::Text(_, Some((s, e))) => events.push(Event::Text(*s, *e)),
-        Doc::Line => events.push(Event::Break),
+        Doc::Line | Doc::SoftLine => events.push(Event::Break),
         Doc::Nest(_, d) => collect(d, events),
         Doc::Group(parts, _) | Doc::Seq(parts) => parts.iter().for_each(|p| collect(p, events)),
         _ => {}
@@ -99,7 +102,7 @@ fn collect(doc: &Doc, events: &mut Vec<Event>) {
 /// Returns whether `doc` forces its enclosing group to break.
 fn mark(doc: &mut Doc, around: &[bool], index: &mut usize) -> bool {
     match doc {
-        Doc::Line => {
+        Doc::Line | Doc::SoftLine => {
             let commented = around.get(*index).copied().unwrap_or(false);
             *index += 1;
             commented
@@ -152,7 +155,8 @@ pub fn render(doc: &Doc) -> Vec<OutLine> {
                 line.text.push(' ');
                 column += 1;
             }
-            Doc::Line | Doc::Hard | Doc::Stmt => {
+            Doc::SoftLine if cmd.flat => {}
+            Doc::Line | Doc::SoftLine | Doc::Hard | Doc::Stmt => {
                 let stmt = matches!(cmd.doc, Doc::Stmt);
                 let next = OutLine { indent: cmd.indent, stmt, ..OutLine::default() };
                 lines.push(std::mem::replace(&mut line, next));
@@ -207,7 +211,8 @@ fn fits(width: isize, parts: &[Doc], indent: usize, rest: &[Cmd]) -> bool {
         match cmd.doc {
             Doc::Text(s, _) => width -= s.chars().count() as isize,
             Doc::Line if cmd.flat => width -= 1,
-            Doc::Line | Doc::Hard | Doc::Stmt => return width >= 0,
+            Doc::SoftLine if cmd.flat => {}
+            Doc::Line | Doc::SoftLine | Doc::Hard | Doc::Stmt => return width >= 0,
             Doc::Nest(_, d) => stack.push(Cmd { doc: d, ..cmd }),
             Doc::Seq(ps) => stack.extend(ps.iter().rev().map(|doc| Cmd { doc, ..cmd })),
             Doc::Group(ps, forced) => {

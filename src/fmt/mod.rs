@@ -33,7 +33,9 @@
 //! - An expression too long for its line is broken before its top-level operators (`and`,
 //!   `or`, comparisons, `+`, `??`...), each continuation indented two more; an aggregate
 //!   before `where` and before its window. An `if` that does not fit goes on lines of its
-//!   own: `if C then A`, `else if ...`, `else B`.
+//!   own: `if C then A`, `else if ...`, `else B`. A call whose arguments do not fit puts
+//!   each argument on a line of its own, indented two more, and `)` on the next line, so
+//!   that no argument is split while the list could be.
 //! - A comparison with the control group that does not fit puts `significant at ...` on the
 //!   next line, then `is at least ...` too if need be.
 //!

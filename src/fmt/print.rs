@@ -1042,16 +1042,12 @@ impl<'a> Printer<'a> {
             ExprKind::Call { callee, args } => {
                 let joined: Vec<&str> = callee.iter().map(|i| i.name.as_str()).collect();
                 let start = callee.first().map_or(e.span, |c| c.span);
-                let mut parts =
-                    vec![self.spanned(joined.join("."), start.to(callee.last().map_or(start, |c| c.span)))];
-                parts.push(text("("));
-                parts.push(self.args(args));
-                parts.push(text(")"));
-                seq(parts)
+                let name = self.spanned(joined.join("."), start.to(callee.last().map_or(start, |c| c.span)));
+                seq(vec![name, self.args(args)])
             }
             ExprKind::MinMax { max, args } => {
-                let name = if *max { "max(" } else { "min(" };
-                seq(vec![self.at(name, e.span.start), self.args(args), text(")")])
+                let name = if *max { "max" } else { "min" };
+                seq(vec![self.at(name, e.span.start), self.args(args)])
             }
             ExprKind::Unary { op: UnaryOp::Neg, operand } => {
                 seq(vec![text("-"), self.expr(operand, 8, follow)])
@@ -1075,15 +1071,21 @@ impl<'a> Printer<'a> {
         }
     }
 
+    /// `(a, b)`, or, when that does not fit, one argument per line, indented, with `)` on a
+    /// line of its own: an argument is never split between lines while the list could be.
     fn args(&mut self, args: &[Expr]) -> Doc {
-        let mut parts = Vec::new();
+        if args.is_empty() {
+            return text("()");
+        }
+        let mut inner = vec![Doc::SoftLine];
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
-                parts.push(text(", "));
+                inner.push(text(","));
+                inner.push(Doc::Line);
             }
-            parts.push(self.expr(a, 0, NONE));
+            inner.push(self.expr(a, 0, NONE));
         }
-        seq(parts)
+        group(vec![text("("), nest(2, seq(inner)), Doc::SoftLine, text(")")])
     }
 
     /// `a + b - c`, `a and b and c`: one operand per line when broken, each line starting

@@ -70,6 +70,33 @@ pub fn compile_with_tests(
     Compilation { sources: analysis.program.sources, ir: analysis.ir, diagnostics: analysis.diagnostics }
 }
 
+/// Whether a file has a contract header (`contract "..." { ... }`); `None` when it holds no
+/// item at all. A file without one is a module (or a test file).
+pub fn has_contract_header(text: &str) -> Option<bool> {
+    let (module, _) = syntax::parse(source::FileId(0), text);
+    let header = module.items.iter().any(|i| matches!(i.kind, syntax::ast::ItemKind::Contract(_)));
+    (!module.items.is_empty()).then_some(header)
+}
+
+/// The contract a test file tests: for `NAME.tests.pay` holding `test` blocks (no contract
+/// header), the contract `NAME.pay` beside it, read through `loader`, as `(name, text)`. A
+/// test file means nothing on its own (every name in it is the contract's), so tools check
+/// it with its contract. `None` for any other file, and for a module's test file, which is a
+/// contract of its own that uses the module.
+pub fn contract_of_test_file(
+    name: &str,
+    text: &str,
+    loader: &dyn resolve::FileLoader,
+) -> Option<(String, String)> {
+    let stem = name.strip_suffix(".tests.pay")?;
+    if has_contract_header(text) == Some(true) {
+        return None;
+    }
+    let contract = format!("{stem}.pay");
+    let contract_text = loader.load(std::path::Path::new(&contract)).ok()?;
+    (has_contract_header(&contract_text) != Some(false)).then_some((contract, contract_text))
+}
+
 /// Everything compiling a contract learnt, for tools that need more than the IR (the
 /// language server): every module's syntax tree, and the checked definitions with their
 /// types even when errors elsewhere withhold the IR.

@@ -48,7 +48,27 @@ pub fn run(args: Args) -> u8 {
             Ok(x) => x,
             Err(e) => return super::report(e),
         };
-        compilations.push((name.clone(), crate::compile(&name, &text, &FsLoader)));
+        // A test file is checked with its contract: once, with the contract when both are
+        // named.
+        if let Some((contract, contract_text)) = crate::contract_of_test_file(&name, &text, &FsLoader) {
+            if !paths.iter().any(|p| p.as_path() == std::path::Path::new(&contract)) {
+                let tests = [(name.clone(), text)];
+                compilations
+                    .push((name, crate::compile_with_tests(&contract, &contract_text, &tests, &FsLoader)));
+            }
+            continue;
+        }
+        let tests_name = format!("{}.tests.pay", name.trim_end_matches(".pay"));
+        let tests: Vec<(String, String)> = match std::fs::read_to_string(&tests_name) {
+            Ok(tests_text) if !name.ends_with(".tests.pay") => {
+                crate::contract_of_test_file(&tests_name, &tests_text, &FsLoader)
+                    .map(|_| (tests_name, tests_text))
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        compilations.push((name.clone(), crate::compile_with_tests(&name, &text, &tests, &FsLoader)));
     }
     let count = |severity: Severity| -> usize {
         compilations

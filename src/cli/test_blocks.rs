@@ -70,7 +70,9 @@ pub fn run(args: Args) -> u8 {
             };
             // A module cannot hold participants, events or outcomes, so its test file is a
             // small contract that uses it: that contract is what runs.
-            if has_header(&text) == Some(false) && has_header(&file.1) == Some(true) {
+            if crate::has_contract_header(&text) == Some(false)
+                && crate::has_contract_header(&file.1) == Some(true)
+            {
                 (name, text) = file;
             } else {
                 test_files.push(file);
@@ -154,12 +156,6 @@ pub fn run(args: Args) -> u8 {
 
 /// Whether a file has a contract header (a contract) or not (a module); `None` for a file
 /// with no items, which is neither.
-fn has_header(text: &str) -> Option<bool> {
-    let (module, _) = crate::syntax::parse(FileId(0), text);
-    let header = module.items.iter().any(|i| matches!(i.kind, crate::syntax::ast::ItemKind::Contract(_)));
-    (!module.items.is_empty()).then_some(header)
-}
-
 fn span(s: &ir::Span) -> Span {
     Span::new(FileId(s.file), s.start as usize, s.end as usize)
 }

@@ -276,7 +276,14 @@ impl Server {
         let mut parses = std::mem::take(&mut document.parses);
         let document = &self.documents[key];
         let loader = Overlay { documents: &self.documents };
-        let analysis = crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses));
+        // A test file is checked as part of its contract (its names are the contract's).
+        let analysis = match crate::contract_of_test_file(&document.name, &document.text, &loader) {
+            Some((contract, contract_text)) => {
+                let tests = [(document.name.clone(), document.text.clone())];
+                crate::analyse_errors(&contract, &contract_text, &tests, &loader, None)
+            }
+            None => crate::analyse_errors(&document.name, &document.text, &[], &loader, Some(&mut parses)),
+        };
         let document = self.documents.get_mut(key).expect("the document analysed");
         document.analysis = Some(Analysed { analysis, index: Default::default() });
         document.parses = parses;
@@ -292,12 +299,13 @@ impl Server {
             .filter(|(k, d)| {
                 !keys.contains(k)
                     && d.analysis.as_ref().is_some_and(|a| {
+                        // Every file but the document itself: a test file's analysis starts
+                        // with its contract.
                         a.analysis
                             .program
                             .sources
                             .files()
-                            .skip(1)
-                            .any(|(_, f)| names.contains(&f.name.as_str()))
+                            .any(|(_, f)| f.name != d.name && names.contains(&f.name.as_str()))
                     })
             })
             .map(|(k, _)| k.clone())
@@ -685,6 +693,35 @@ mod tests {
         published.extend(by_uri(server.republish(closed)));
         assert_eq!(published[&uri("contract.pay")], [], "no marker on the `use` line");
         assert_eq!(published[&uri("dates.pay")], [], "the closed file's syntax error is cleared");
+    }
+
+    #[test]
+    fn a_test_file_is_checked_with_its_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let contract = "contract \"C\" {\n  currency GBP\n  outcomes achievable from 2025-01-01 to 2026-12-31\n  claims close 2027-03-31\n}\n\nparticipant {\n  referred: date\n}\n\nevent job {\n  from: date\n  to: date?\n}\n\noutcome job_entry {\n  achieved when job within 6 months after participant.referred\n  pays 300 GBP\n}\n";
+        std::fs::write(dir.path().join("jobs.pay"), contract).unwrap();
+        let uri = |name: &str| file_uri(&dir.path().join(name)).unwrap().as_str().to_string();
+        let tests = "test \"a job\" {\n  given participant { referred: 2025-01-31 }\n  given job { from: 2025-04-15 }\n  expect job_entry achieved on 2025-04-15 paying 300 GBP\n}\n";
+        let mut server = Server { documents: BTreeMap::new(), closed: BTreeMap::new() };
+        let open = |server: &mut Server, text: &str| {
+            let params = json_params(&uri("jobs.tests.pay"), text);
+            server.notification(Notification::new(notif::DidOpenTextDocument::METHOD.into(), params));
+            by_uri(server.analyse(&uri("jobs.tests.pay")))
+        };
+        let published = open(&mut server, tests);
+        assert_eq!(published[&uri("jobs.tests.pay")], [], "its names are the contract's: {published:?}");
+        let document = &server.documents[&uri("jobs.tests.pay")];
+        let analysed = document.analysis.as_ref().unwrap();
+        let at = tests.find("job_entry").unwrap();
+        let definition = features::definition(document, analysed, at).expect("the outcome's definition");
+        assert_eq!(definition.uri.as_str(), uri("jobs.pay"));
+
+        // A mistake in the test file is reported there, where it is.
+        let published = open(&mut server, &tests.replace("from: 2025-04-15", "from: 2025-04-15, hours: 3"));
+        let errors = &published[&uri("jobs.tests.pay")];
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, Some(lsp_types::NumberOrString::String("E0030".into())));
+        assert_eq!(errors[0].range.start.line, 2);
     }
 
     #[test]

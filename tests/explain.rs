@@ -189,6 +189,10 @@ fn cli_explains_one_outcome() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("Improved wellbeing"));
     assert!(!stdout.contains("Sustained employment ("), "only the outcome asked for: {stdout}");
+    // The terms that bind its payment come with it: a validator reading one outcome must not
+    // miss the total cap or the rounding.
+    assert!(stdout.contains("Terms of the contract that apply to it"), "{stdout}");
+    assert!(stdout.contains("The contract pays at most £1,500,000.00 in all."), "{stdout}");
 }
 
 #[test]

@@ -35,7 +35,7 @@ with every default stated. It was written from the compiled contract (IR version
         c.ir_version,
         short_hash(&c.hash)
     ));
-    terms(&cx, c, &mut doc);
+    terms(&cx, c, "Terms", &mut doc);
     participants(&cx, c, &mut doc);
     evidence(&cx, c, &mut doc);
     definitions(&cx, &c.definitions, false, &mut doc);
@@ -58,8 +58,10 @@ fn short_hash(hash: &str) -> String {
     hash.chars().take(12).collect()
 }
 
-fn terms(cx: &Context, c: &Contract, doc: &mut Document) {
-    doc.heading(1, "Terms");
+/// The contract's terms: currency, periods, caps, rounding, the working-day calendar,
+/// exclusions and accepted risks, under `heading`.
+pub fn terms(cx: &Context, c: &Contract, heading: &str, doc: &mut Document) {
+    doc.heading(1, heading);
     let money = |d| words::money(d, &c.currency);
     let mut items = vec![
         Item::new(format!("All amounts are in {}.", words::currency_name(&c.currency))),

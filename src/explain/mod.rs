@@ -45,9 +45,22 @@ pub fn contract(contract: &ir::Contract) -> Document {
     contract::document(contract)
 }
 
-/// One outcome or cohort outcome of the contract, as a document; `None` if there is no such
-/// outcome.
+/// One outcome or cohort outcome of the contract, as a document, followed by the contract's
+/// terms that bind every payment (caps, rounding, claims): a validator reading one outcome
+/// must see those too. `None` if there is no such outcome.
 pub fn outcome(contract: &ir::Contract, outcome: &str) -> Option<Document> {
+    let mut doc = outcome_alone(contract, outcome)?;
+    contract::terms(
+        &contract::context(contract),
+        contract,
+        "Terms of the contract that apply to it",
+        &mut doc,
+    );
+    Some(doc)
+}
+
+/// One outcome alone, without the contract's terms.
+fn outcome_alone(contract: &ir::Contract, outcome: &str) -> Option<Document> {
     let cx = contract::context(contract);
     let mut doc = Document::new(contract.name.clone());
     if let Some(o) = contract.outcomes.iter().find(|o| o.name == outcome) {
@@ -63,7 +76,7 @@ pub fn outcome(contract: &ir::Contract, outcome: &str) -> Option<Document> {
 /// Plain-text English of one outcome (or cohort outcome), headed by its title; `None` if the
 /// contract has no outcome of that name. For hovers in the language server.
 pub fn outcome_text(contract: &ir::Contract, outcome: &str) -> Option<String> {
-    let doc = self::outcome(contract, outcome)?;
+    let doc = outcome_alone(contract, outcome)?;
     let mut blocks = doc.blocks.into_iter();
     // The outcome's own heading becomes the title: a hover needs no contract name above it.
     let title = match blocks.next() {

@@ -99,6 +99,13 @@ impl CsvLines {
         Some(if self.in_quoted { &self.quoted[start..end] } else { &self.buf[start..end] })
     }
 
+    /// The buffer and the ranges of the current record's values, when it did not come
+    /// through `csv_core`.
+    #[inline(always)]
+    pub(super) fn plain(&self) -> Option<(&[u8], &[(usize, usize)])> {
+        if self.in_quoted { None } else { Some((&self.buf, &self.fields)) }
+    }
+
     /// Whether the current record came through `csv_core` (only such a record can hold a
     /// line break).
     pub(super) fn was_quoted(&self) -> bool {
@@ -151,32 +158,39 @@ impl CsvLines {
         }
         loop {
             let rest = &self.buf[self.pos..self.len];
-            let (line, newline) = match memchr::memchr(b'\n', rest) {
-                // An empty line is no record, as `csv_core` skips it.
-                Some(0) => {
-                    self.pos += 1;
-                    self.line += 1;
-                    continue;
-                }
-                Some(i) => (&rest[..i], true),
-                None if !self.eof => {
-                    self.refill()?;
-                    continue;
-                }
+            if rest.is_empty() {
                 // The last record stays until there is another (`Rows` looks at it at the end).
-                None if rest.is_empty() => return Ok(false),
-                // The last line, with no LF after it.
-                None => (rest, false),
-            };
-            self.in_quoted = false;
-            self.fields.clear();
-            if !split_plain(line, self.pos, &mut self.fields) {
-                // A double quote in the line: all of it is `csv_core`'s.
-                return self.next_quoted();
+                if self.eof || !self.refill()? {
+                    return Ok(false);
+                }
+                continue;
             }
-            self.pos += line.len() + usize::from(newline);
-            self.line += u64::from(newline);
-            return Ok(true);
+            if rest[0] == b'\n' {
+                // An empty line is no record, as `csv_core` skips it.
+                self.pos += 1;
+                self.line += 1;
+                continue;
+            }
+            self.fields.clear();
+            match split_line(rest, self.pos, &mut self.fields) {
+                Split::Line(n) => {
+                    self.in_quoted = false;
+                    self.pos += n + 1;
+                    self.line += 1;
+                    return Ok(true);
+                }
+                // A double quote in the line: all of it is `csv_core`'s.
+                Split::Quote => return self.next_quoted(),
+                Split::Unended if !self.eof => {
+                    self.refill()?;
+                }
+                // The last line, with no LF after it.
+                Split::Unended => {
+                    self.in_quoted = false;
+                    self.pos = self.len;
+                    return Ok(true);
+                }
+            }
         }
     }
 
@@ -222,45 +236,99 @@ impl CsvLines {
     }
 }
 
-/// Splits a line with no double quote at its commas, into `fields` as ranges offset by
-/// `base`; false, with `fields` unfinished, when the line has a double quote.
+/// What [`split_line`] found at the start of the bytes it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Split {
+    /// A line of this many bytes (LF excluded) with no double quote: its values are in
+    /// `fields`.
+    Line(usize),
+    /// A double quote before the first LF: the line is `csv_core`'s.
+    Quote,
+    /// No LF and no double quote in the bytes: `fields` holds their values, which are the
+    /// whole line only at the end of the file.
+    Unended,
+}
+
+/// Splits the line at the start of `rest` at its commas, into `fields` as ranges offset by
+/// `base` (and unfinished when a quote is found). One pass finds the LF, the commas and any
+/// double quote, sixteen bytes at a time with SSE2, which every x86_64 processor has.
+#[cfg(target_arch = "x86_64")]
 #[inline]
-fn split_plain(line: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    // The high bit of each byte of `word` that equals `byte`, and no other bit. Exact: adding
-    // 0x7F to each byte's low seven bits cannot carry into the next byte.
-    let matching = |word: u64, byte: u8| {
-        let x = word ^ (ONES * u64::from(byte));
-        !(((x & LOW7) + LOW7) | x | LOW7)
-    };
-    let mut start = 0;
-    let mut chunks = line.chunks_exact(8);
+fn split_line(rest: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> Split {
     let mut at = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        if matching(word, b'"') != 0 {
-            return false;
+    let mut start = 0;
+    while let Some(block) = rest.get(at..at + 16) {
+        let (lfs, quotes, commas) = masks(block);
+        // The bits of the bytes before the first LF (all 16 when there is none).
+        let before = lfs.wrapping_sub(1) & !lfs & 0xFFFF;
+        if quotes & before != 0 {
+            return Split::Quote;
         }
-        let mut commas = matching(word, b',');
+        let mut commas = commas & before;
         while commas != 0 {
-            let i = at + (commas.trailing_zeros() / 8) as usize;
+            let i = at + commas.trailing_zeros() as usize;
             fields.push((base + start, base + i));
             start = i + 1;
             commas &= commas - 1;
         }
-        at += 8;
+        if lfs != 0 {
+            let end = at + lfs.trailing_zeros() as usize;
+            fields.push((base + start, base + end));
+            return Split::Line(end);
+        }
+        at += 16;
     }
-    for (j, &byte) in chunks.remainder().iter().enumerate() {
-        if byte == b',' {
-            fields.push((base + start, base + at + j));
-            start = at + j + 1;
-        } else if byte == b'"' {
-            return false;
+    split_bytes(rest, at, start, base, fields)
+}
+
+/// The LFs, double quotes and commas of 16 bytes, one bit per byte.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks(block: &[u8]) -> (u32, u32, u32) {
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    debug_assert!(block.len() >= 16);
+    // SAFETY: SSE2 is enabled on every x86_64 target, and `block` has 16 readable bytes (the
+    // caller takes them with `get(at..at + 16)`); `_mm_loadu_si128` needs no alignment.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let mask = |byte: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32;
+        (mask(b'\n'), mask(b'"'), mask(b','))
+    }
+}
+
+/// [`split_line`] for other processors.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn split_line(rest: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> Split {
+    split_bytes(rest, 0, 0, base, fields)
+}
+
+/// [`split_line`] a byte at a time, from `at`, the current value starting at `start`: for the
+/// last few bytes of a buffer, for processors without SSE2, and as the reference the fast
+/// version is tested against.
+fn split_bytes(
+    rest: &[u8],
+    at: usize,
+    mut start: usize,
+    base: usize,
+    fields: &mut Vec<(usize, usize)>,
+) -> Split {
+    for (i, &byte) in rest.iter().enumerate().skip(at) {
+        match byte {
+            b',' => {
+                fields.push((base + start, base + i));
+                start = i + 1;
+            }
+            b'"' => return Split::Quote,
+            b'\n' => {
+                fields.push((base + start, base + i));
+                return Split::Line(i);
+            }
+            _ => {}
         }
     }
-    fields.push((base + start, base + line.len()));
-    true
+    fields.push((base + start, base + rest.len()));
+    Split::Unended
 }
 
 #[cfg(test)]
@@ -310,22 +378,29 @@ mod tests {
     }
 
     #[test]
-    fn lines_split_eight_bytes_at_a_time_as_byte_by_byte() {
-        let bytes: Vec<u8> = (0..=255u8).chain(b",,\",-,-.".iter().copied()).collect();
-        for len in 0..40 {
-            for offset in (0..bytes.len() - len).step_by(7) {
-                let line = &bytes[offset..offset + len];
-                if line.contains(&b'\n') {
+    fn lines_split_sixteen_bytes_at_a_time_as_byte_by_byte() {
+        let bytes: Vec<u8> =
+            (0..=255u8).chain(b",,\",-,-.\n\n,a\n\"".iter().copied()).chain((0..=255u8).rev()).collect();
+        for len in 0..70 {
+            for offset in (0..bytes.len() - len).step_by(5) {
+                let rest = &bytes[offset..offset + len];
+                let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                let split = split_line(rest, 5, &mut fast);
+                assert_eq!(split, split_bytes(rest, 0, 0, 5, &mut slow), "{rest:?}");
+                let line = match rest.iter().position(|&b| b == b'\n') {
+                    Some(i) => &rest[..i],
+                    None => rest,
+                };
+                if line.contains(&b'"') {
+                    assert_eq!(split, Split::Quote, "{rest:?}");
                     continue;
                 }
-                let mut fields = Vec::new();
-                let plain = split_plain(line, 5, &mut fields);
-                assert_eq!(plain, !line.contains(&b'"'), "{line:?}");
-                if plain {
-                    let expected: Vec<&[u8]> = line.split(|b| *b == b',').collect();
-                    let got: Vec<&[u8]> = fields.iter().map(|&(a, b)| &line[a - 5..b - 5]).collect();
-                    assert_eq!(got, expected, "{line:?}");
-                }
+                assert_eq!(fast, slow, "{rest:?}");
+                let expected: Vec<&[u8]> = line.split(|b| *b == b',').collect();
+                let got: Vec<&[u8]> = fast.iter().map(|&(a, b)| &rest[a - 5..b - 5]).collect();
+                assert_eq!(got, expected, "{rest:?}");
+                let ended = if line.len() < rest.len() { Split::Line(line.len()) } else { Split::Unended };
+                assert_eq!(split, ended, "{rest:?}");
             }
         }
     }

@@ -79,6 +79,7 @@
 //! error, never merged. So in grouped mode memory is bounded by about 17 bytes per
 //! participant plus one participant's events: some 20 MB for a million participants.
 
+mod fast;
 mod fields;
 mod ids;
 mod json;
@@ -238,6 +239,8 @@ struct EventSource {
     /// The plan of the last row, tried first for the next.
     last: usize,
     state: State,
+    /// The compiled plans of a CSV file (see `fast`).
+    fast: Option<fast::FastRows>,
 }
 
 /// Where a row's participant stands relative to the current one.
@@ -264,6 +267,9 @@ impl EventSource {
 
     /// Reads the current row into `record`; false after recording why it is not an event.
     fn fill_event(&mut self, errors: &mut Errors, record: &mut EventRecord) -> bool {
+        if self.fill_fast(record) {
+            return true;
+        }
         let rows = &self.rows;
         let index = match self.fixed {
             Some((plan, type_is_field)) => {
@@ -699,6 +705,9 @@ impl TimelineReader {
                 }
                 continue;
             }
+            let fast = rows
+                .csv_columns()
+                .map(|(column_of, width)| fast::FastRows::new(&plans, fixed, column_of, width));
             sources.push(EventSource {
                 file: (n + 1) as u32,
                 rows,
@@ -706,6 +715,7 @@ impl TimelineReader {
                 fixed,
                 last: 0,
                 state: State::Empty,
+                fast,
             });
         }
         let Some(participants) = participants else { return Err(errors) };

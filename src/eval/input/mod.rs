@@ -994,6 +994,13 @@ impl TimelineReader {
     pub fn total_bytes(&self) -> u64 {
         self.total_bytes
     }
+
+    /// The same reader with the CSV fast path off, for tests that hold the two paths equal.
+    #[cfg(test)]
+    fn without_fast_path(mut self) -> TimelineReader {
+        self.sources.iter_mut().for_each(|s| s.fast = None);
+        self
+    }
 }
 
 /// Opens a file and checks its header: header errors, and the `required` slots (with whether

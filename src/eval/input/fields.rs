@@ -323,7 +323,7 @@ fn quantity_words(unit: &str) -> String {
 
 /// `YYYY-MM-DD`, exactly as `Day::parse` reads it (a test holds them equal), but straight
 /// from bytes: the UTF-8 check `Day::parse` would need costs more than the parse itself.
-#[inline]
+#[inline(always)]
 pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
     let (Some(y), Some(m), Some(d)) = (b.get(0..4), b.get(5..7), b.get(8..10)) else {
         return Err(Problem::Malformed);

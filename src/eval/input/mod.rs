@@ -499,8 +499,13 @@ impl EventSource {
                 State::Unread => {
                     let participant = self.rows.cell(PARTICIPANT).key_bytes();
                     if !id.is_empty() && participant == Some(id) {
-                        if let Some(event) = self.read_event(errors, spare) {
-                            out.push(event);
+                        // Filled in place at the end of `out`: moving a record in and out
+                        // of `read_event` cost more than reading some of its fields.
+                        out.push(spare.pop().unwrap_or_default());
+                        if let Some(record) = out.last_mut()
+                            && !self.fill_event(errors, record)
+                        {
+                            spare.extend(out.pop());
                         }
                         self.state = State::Empty;
                         continue;

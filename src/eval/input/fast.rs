@@ -79,14 +79,11 @@ impl EventSource {
     #[inline]
     pub(super) fn fill_fast(&mut self, record: &mut EventRecord) -> bool {
         let Some(fast) = &self.fast else { return false };
-        let Some((buf, columns)) = self.rows.plain_csv() else { return false };
+        let Some(plain) = self.rows.plain_csv() else { return false };
         let last = fast.last;
         let cell = |column: usize| -> Option<&[u8]> {
-            let &(start, mut end) = columns.get(column)?;
-            if column == last && end > start && buf[end - 1] == b'\r' {
-                end -= 1;
-            }
-            buf.get(start..end)
+            let value = plain.get(column)?;
+            if column == last { Some(value.strip_suffix(b"\r").unwrap_or(value)) } else { Some(value) }
         };
         let index = match fast.type_column {
             Some(column) => {

@@ -39,8 +39,13 @@ pub(super) struct CsvLines {
     line: u64,
     /// The line of the current record.
     pub record_line: u64,
-    /// The current record's values: ranges in `buf`, or in `quoted` when `in_quoted`.
-    fields: Vec<(usize, usize)>,
+    /// Where the current record's values end, in `buf`, or in `quoted` when `in_quoted`. Value
+    /// `i` starts where value `i - 1` ends, after its comma in `buf` (`gap` is 1) and right
+    /// there in `quoted` (`gap` is 0); the first starts at `start`. Only the ends are kept, as
+    /// storing a range per comma cost more than finding the comma.
+    fields: Vec<usize>,
+    start: usize,
+    gap: usize,
     in_quoted: bool,
     quoted: Vec<u8>,
     ends: Vec<usize>,
@@ -75,6 +80,8 @@ impl CsvLines {
             line: 1,
             record_line: 1,
             fields: Vec::new(),
+            start: 0,
+            gap: 1,
             in_quoted: false,
             quoted: Vec::new(),
             ends: Vec::new(),
@@ -95,15 +102,30 @@ impl CsvLines {
     /// The value at `i` of the current record.
     #[inline(always)]
     pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
-        let &(start, end) = self.fields.get(i)?;
+        let (start, end) = self.range(i)?;
         Some(if self.in_quoted { &self.quoted[start..end] } else { &self.buf[start..end] })
+    }
+
+    /// The range of value `i`.
+    #[inline(always)]
+    fn range(&self, i: usize) -> Option<(usize, usize)> {
+        let end = *self.fields.get(i)?;
+        let start = match i.checked_sub(1) {
+            None => self.start,
+            Some(before) => self.fields[before] + self.gap,
+        };
+        Some((start, end))
     }
 
     /// The buffer and the ranges of the current record's values, when it did not come
     /// through `csv_core`.
     #[inline(always)]
-    pub(super) fn plain(&self) -> Option<(&[u8], &[(usize, usize)])> {
-        if self.in_quoted { None } else { Some((&self.buf, &self.fields)) }
+    pub(super) fn plain(&self) -> Option<Plain<'_>> {
+        if self.in_quoted {
+            None
+        } else {
+            Some(Plain { buf: &self.buf, start: self.start, ends: &self.fields })
+        }
     }
 
     /// Whether the current record came through `csv_core` (only such a record can hold a
@@ -172,9 +194,11 @@ impl CsvLines {
                 continue;
             }
             self.fields.clear();
+            self.start = self.pos;
             match split_line(rest, self.pos, &mut self.fields) {
                 Split::Line(n) => {
                     self.in_quoted = false;
+                    self.gap = 1;
                     self.pos += n + 1;
                     self.line += 1;
                     return Ok(true);
@@ -187,6 +211,7 @@ impl CsvLines {
                 // The last line, with no LF after it.
                 Split::Unended => {
                     self.in_quoted = false;
+                    self.gap = 1;
                     self.pos = self.len;
                     return Ok(true);
                 }
@@ -223,11 +248,9 @@ impl CsvLines {
                 OutputFull => self.quoted.resize(self.quoted.len() * 2, 0),
                 OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
                 Record => {
-                    let mut start = 0;
-                    for &end in &self.ends[..ends] {
-                        self.fields.push((start, end));
-                        start = end;
-                    }
+                    self.start = 0;
+                    self.gap = 0;
+                    self.fields.extend_from_slice(&self.ends[..ends]);
                     return Ok(true);
                 }
                 End => return Ok(false),
@@ -249,14 +272,13 @@ enum Split {
     Unended,
 }
 
-/// Splits the line at the start of `rest` at its commas, into `fields` as ranges offset by
-/// `base` (and unfinished when a quote is found). One pass finds the LF, the commas and any
+/// Splits the line at the start of `rest` at its commas, into `fields` as the ends of its
+/// values offset by `base` (unfinished when a quote is found). One pass finds the LF, the commas and any
 /// double quote, sixteen bytes at a time with SSE2, which every x86_64 processor has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn split_line(rest: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> Split {
+fn split_line(rest: &[u8], base: usize, fields: &mut Vec<usize>) -> Split {
     let mut at = 0;
-    let mut start = 0;
     while let Some(block) = rest.get(at..at + 16) {
         let (lfs, quotes, commas) = masks(block);
         // The bits of the bytes before the first LF (all 16 when there is none).
@@ -267,18 +289,17 @@ fn split_line(rest: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> Spl
         let mut commas = commas & before;
         while commas != 0 {
             let i = at + commas.trailing_zeros() as usize;
-            fields.push((base + start, base + i));
-            start = i + 1;
+            fields.push(base + i);
             commas &= commas - 1;
         }
         if lfs != 0 {
             let end = at + lfs.trailing_zeros() as usize;
-            fields.push((base + start, base + end));
+            fields.push(base + end);
             return Split::Line(end);
         }
         at += 16;
     }
-    split_bytes(rest, at, start, base, fields)
+    split_bytes(rest, at, base, fields)
 }
 
 /// The LFs, double quotes and commas of 16 bytes, one bit per byte.
@@ -299,35 +320,26 @@ fn masks(block: &[u8]) -> (u32, u32, u32) {
 /// [`split_line`] for other processors.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn split_line(rest: &[u8], base: usize, fields: &mut Vec<(usize, usize)>) -> Split {
-    split_bytes(rest, 0, 0, base, fields)
+fn split_line(rest: &[u8], base: usize, fields: &mut Vec<usize>) -> Split {
+    split_bytes(rest, 0, base, fields)
 }
 
-/// [`split_line`] a byte at a time, from `at`, the current value starting at `start`: for the
+/// [`split_line`] a byte at a time, from `at`: for the
 /// last few bytes of a buffer, for processors without SSE2, and as the reference the fast
 /// version is tested against.
-fn split_bytes(
-    rest: &[u8],
-    at: usize,
-    mut start: usize,
-    base: usize,
-    fields: &mut Vec<(usize, usize)>,
-) -> Split {
+fn split_bytes(rest: &[u8], at: usize, base: usize, fields: &mut Vec<usize>) -> Split {
     for (i, &byte) in rest.iter().enumerate().skip(at) {
         match byte {
-            b',' => {
-                fields.push((base + start, base + i));
-                start = i + 1;
-            }
+            b',' => fields.push(base + i),
             b'"' => return Split::Quote,
             b'\n' => {
-                fields.push((base + start, base + i));
+                fields.push(base + i);
                 return Split::Line(i);
             }
             _ => {}
         }
     }
-    fields.push((base + start, base + rest.len()));
+    fields.push(base + rest.len());
     Split::Unended
 }
 
@@ -386,7 +398,7 @@ mod tests {
                 let rest = &bytes[offset..offset + len];
                 let (mut fast, mut slow) = (Vec::new(), Vec::new());
                 let split = split_line(rest, 5, &mut fast);
-                assert_eq!(split, split_bytes(rest, 0, 0, 5, &mut slow), "{rest:?}");
+                assert_eq!(split, split_bytes(rest, 0, 5, &mut slow), "{rest:?}");
                 let line = match rest.iter().position(|&b| b == b'\n') {
                     Some(i) => &rest[..i],
                     None => rest,
@@ -397,7 +409,8 @@ mod tests {
                 }
                 assert_eq!(fast, slow, "{rest:?}");
                 let expected: Vec<&[u8]> = line.split(|b| *b == b',').collect();
-                let got: Vec<&[u8]> = fast.iter().map(|&(a, b)| &rest[a - 5..b - 5]).collect();
+                let starts = std::iter::once(5).chain(fast.iter().map(|end| end + 1));
+                let got: Vec<&[u8]> = starts.zip(&fast).map(|(a, &b)| &rest[a - 5..b - 5]).collect();
                 assert_eq!(got, expected, "{rest:?}");
                 let ended = if line.len() < rest.len() { Split::Line(line.len()) } else { Split::Unended };
                 assert_eq!(split, ended, "{rest:?}");
@@ -432,5 +445,25 @@ mod tests {
             let (ours, theirs) = both(case);
             assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(case));
         }
+    }
+}
+
+/// The values of a record read without `csv_core`, straight from the read buffer.
+pub(super) struct Plain<'a> {
+    buf: &'a [u8],
+    start: usize,
+    ends: &'a [usize],
+}
+
+impl<'a> Plain<'a> {
+    /// Value `i`, as `CsvLines::get` gives it.
+    #[inline(always)]
+    pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            None => self.start,
+            Some(before) => self.ends[before] + 1,
+        };
+        self.buf.get(start..end)
     }
 }

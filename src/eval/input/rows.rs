@@ -303,10 +303,10 @@ impl Rows {
         }
     }
 
-    /// The current CSV row when it has no double quote: the read buffer and the range in it
-    /// of each column's value (the last one with the line's CR, if any).
+    /// The current CSV row when it has no double quote, its values straight from the read
+    /// buffer (the last one with the line's CR, if any).
     #[inline(always)]
-    pub(super) fn plain_csv(&self) -> Option<(&[u8], &[(usize, usize)])> {
+    pub(super) fn plain_csv(&self) -> Option<super::lines::Plain<'_>> {
         match &self.inner {
             Inner::Csv(csv) => csv.record.plain(),
             Inner::Json(_) => None,

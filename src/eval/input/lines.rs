@@ -344,6 +344,26 @@ fn split_bytes(rest: &[u8], at: usize, base: usize, fields: &mut Vec<usize>) -> 
     Split::Unended
 }
 
+/// The values of a record read without `csv_core`, straight from the read buffer.
+pub(super) struct Plain<'a> {
+    buf: &'a [u8],
+    start: usize,
+    ends: &'a [usize],
+}
+
+impl<'a> Plain<'a> {
+    /// Value `i`, as `CsvLines::get` gives it.
+    #[inline(always)]
+    pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            None => self.start,
+            Some(before) => self.ends[before] + 1,
+        };
+        self.buf.get(start..end)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,25 +466,5 @@ mod tests {
             let (ours, theirs) = both(case);
             assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(case));
         }
-    }
-}
-
-/// The values of a record read without `csv_core`, straight from the read buffer.
-pub(super) struct Plain<'a> {
-    buf: &'a [u8],
-    start: usize,
-    ends: &'a [usize],
-}
-
-impl<'a> Plain<'a> {
-    /// Value `i`, as `CsvLines::get` gives it.
-    #[inline(always)]
-    pub(super) fn get(&self, i: usize) -> Option<&'a [u8]> {
-        let end = *self.ends.get(i)?;
-        let start = match i.checked_sub(1) {
-            None => self.start,
-            Some(before) => self.ends[before] + 1,
-        };
-        self.buf.get(start..end)
     }
 }

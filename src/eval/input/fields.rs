@@ -1,7 +1,7 @@
 //! Reading one value of a declared field from the bytes of a cell: the type rules of the input
 //! formats, and the plain-words description of what each type expects.
 
-use crate::eval::day::{Day, days_in_month};
+use crate::eval::day::Day;
 use crate::eval::value::Value;
 use crate::ir;
 use rust_decimal::Decimal;
@@ -85,6 +85,22 @@ pub(super) struct FieldReader {
     expected: String,
 }
 
+/// The kinds of field that the CSV fast path reads without `read_text`, when the text is
+/// plain: a date, or a whole number of at most 18 digits with no sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Quick {
+    Date,
+    /// An `int`, within these bounds.
+    Whole {
+        min: i64,
+        max: i64,
+    },
+    /// A decimal or a quantity in its canonical unit.
+    Number,
+    /// Anything else, read by `read_text`.
+    Other,
+}
+
 /// Why a cell is not a value of its field; rendered by [`FieldReader::explain`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Problem {
@@ -146,6 +162,17 @@ impl FieldReader {
         Ok(FieldReader { name: field.name.clone(), kind, optional, factor, expected })
     }
 
+    /// How the CSV fast path reads this field (see `fast`).
+    pub(super) fn quick(&self) -> Quick {
+        match (&self.kind, self.factor) {
+            (Kind::Date, _) => Quick::Date,
+            (Kind::Int, _) => Quick::Whole { min: i64::MIN, max: i64::MAX },
+            (Kind::Bounded { min, max }, _) => Quick::Whole { min: *min, max: *max },
+            (Kind::Quantity | Kind::Decimal, None) => Quick::Number,
+            _ => Quick::Other,
+        }
+    }
+
     /// The value of a cell. A blank cell is `Missing` for an optional field.
     #[inline]
     pub(super) fn read(&self, cell: Cell<'_>) -> Result<Value, Problem> {
@@ -177,7 +204,7 @@ impl FieldReader {
     }
 
     #[inline]
-    fn read_text(&self, b: &[u8]) -> Result<Value, Problem> {
+    pub(super) fn read_text(&self, b: &[u8]) -> Result<Value, Problem> {
         match &self.kind {
             Kind::Date => read_date(b).map(Value::Day),
             Kind::Quantity => {
@@ -296,34 +323,46 @@ fn quantity_words(unit: &str) -> String {
 
 /// `YYYY-MM-DD`, exactly as `Day::parse` reads it (a test holds them equal), but straight
 /// from bytes: the UTF-8 check `Day::parse` would need costs more than the parse itself.
-#[inline]
-fn read_date(b: &[u8]) -> Result<Day, Problem> {
-    let &[y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = b else { return Err(Problem::Malformed) };
-    let mut n = [0u32; 8];
-    for (slot, c) in n.iter_mut().zip([y0, y1, y2, y3, m0, m1, d0, d1]) {
-        if !c.is_ascii_digit() {
-            return Err(Problem::Malformed);
-        }
-        *slot = u32::from(c - b'0');
+#[inline(always)]
+pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
+    let (Some(y), Some(m), Some(d)) = (b.get(0..4), b.get(5..7), b.get(8..10)) else {
+        return Err(Problem::Malformed);
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(Problem::Malformed);
     }
-    let year = (n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3]) as i32;
-    let (month, day) = (n[4] * 10 + n[5], n[6] * 10 + n[7]);
+    let [y0, y1, y2, y3, m0, m1, d0, d1] = [y[0], y[1], y[2], y[3], m[0], m[1], d[0], d[1]];
+    // The eight digits at once: XOR maps exactly the bytes `0`..=`9` to 0..=9, and a byte
+    // of 10 or more then gets its high bit from the addition (0x76 + 10 = 0x80), one of
+    // 0x80 or more from the OR. A carry out of a byte comes only from a byte that fails.
+    let n = u64::from_le_bytes([y0, y1, y2, y3, m0, m1, d0, d1]) ^ 0x3030_3030_3030_3030;
+    if ((n + 0x7676_7676_7676_7676) | n) & 0x8080_8080_8080_8080 != 0 {
+        return Err(Problem::Malformed);
+    }
+    // Pairs of digits at once: each 16-bit lane's low byte becomes ten times its first digit
+    // plus its second (at most 99, so no byte carries into the next).
+    let pairs = (n * 10 + (n >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let pair = |i: u32| ((pairs >> (16 * i)) & 0xFF) as u32;
+    let year = (pair(0) * 100 + pair(1)) as i32;
+    let (month, day) = (pair(2), pair(3));
     let starts = MONTH_STARTS.get_or_init(|| {
-        (0..TABLE_YEARS * 12)
+        (0..=TABLE_YEARS * 12)
             .map(|i| Day::from_ymd(TABLE_FROM + (i / 12) as i32, (i % 12) as u32 + 1, 1).map_or(0, |d| d.0))
             .collect()
     });
+    // The month's first day and the next month's: their difference is its length.
     let at = usize::try_from(year - TABLE_FROM).ok().and_then(|y| (y * 12 + month as usize).checked_sub(1));
-    match at.and_then(|at| starts.get(at)) {
-        Some(first) if (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month) => {
+    match at.and_then(|at| starts.get(at..at + 2)) {
+        Some(&[first, next]) if (1..=12).contains(&month) && day >= 1 && day as i32 <= next - first => {
             Ok(Day(first + day as i32 - 1))
         }
         _ => Day::from_ymd(year, month, day).ok_or(Problem::NoSuchDay),
     }
 }
 
-/// The first day of each month of the years most data lies in, from `Day::from_ymd` itself:
-/// looking a month up is quicker than the calendar arithmetic, which dominated reading dates.
+/// The first day of each month of the years most data lies in (and of the month after
+/// them), from `Day::from_ymd` itself: looking a month up is quicker than the calendar
+/// arithmetic, which dominated reading dates.
 static MONTH_STARTS: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
 const TABLE_FROM: i32 = 1900;
 const TABLE_YEARS: usize = 300;

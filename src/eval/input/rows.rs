@@ -295,6 +295,24 @@ impl Rows {
         }
     }
 
+    /// A CSV file's column of each slot, and its number of columns.
+    pub(super) fn csv_columns(&self) -> Option<(&[Option<usize>], usize)> {
+        match &self.inner {
+            Inner::Csv(csv) => Some((&csv.column_of, csv.width)),
+            Inner::Json(_) => None,
+        }
+    }
+
+    /// The current CSV row when it has no double quote, its values straight from the read
+    /// buffer (the last one with the line's CR, if any).
+    #[inline(always)]
+    pub(super) fn plain_csv(&self) -> Option<super::lines::Plain<'_>> {
+        match &self.inner {
+            Inner::Csv(csv) => csv.record.plain(),
+            Inner::Json(_) => None,
+        }
+    }
+
     /// The current row's cell for a slot.
     #[inline(always)]
     pub(super) fn cell(&self, slot: usize) -> Cell<'_> {

@@ -334,9 +334,10 @@ pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
     let [y0, y1, y2, y3, m0, m1, d0, d1] = [y[0], y[1], y[2], y[3], m[0], m[1], d[0], d[1]];
     // The eight digits at once: XOR maps exactly the bytes `0`..=`9` to 0..=9, and a byte
     // of 10 or more then gets its high bit from the addition (0x76 + 10 = 0x80), one of
-    // 0x80 or more from the OR. A carry out of a byte comes only from a byte that fails.
+    // 0x80 or more from the OR. A carry out of a byte, or out of the word (so the sum
+    // wraps), comes only from a byte that fails.
     let n = u64::from_le_bytes([y0, y1, y2, y3, m0, m1, d0, d1]) ^ 0x3030_3030_3030_3030;
-    if ((n + 0x7676_7676_7676_7676) | n) & 0x8080_8080_8080_8080 != 0 {
+    if (n.wrapping_add(0x7676_7676_7676_7676) | n) & 0x8080_8080_8080_8080 != 0 {
         return Err(Problem::Malformed);
     }
     // Pairs of digits at once: each 16-bit lane's low byte becomes ten times its first digit

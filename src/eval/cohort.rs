@@ -9,7 +9,7 @@
 
 use super::conditions::window_ends;
 use super::day::Day;
-use super::decide::{Decision, Status, round};
+use super::decide::{Decision, Scratch, Status, round};
 use super::interpret::{Known, Scope};
 use super::plan::{CMeasure, CPayment, CTarget, CohortPlan, Plan};
 use super::stats;
@@ -17,7 +17,6 @@ use super::value::Value;
 use crate::ir;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use std::cell::RefCell;
 
 /// One cohort outcome's members and their values, for one group (cohort or control).
 #[derive(Clone, Debug, Default)]
@@ -35,15 +34,26 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Adds one participant, if a member, given their decisions.
-    pub fn observe(&mut self, cohort: &CohortPlan, plan: &Plan, known: &Known, decisions: &[Decision]) {
+    /// Adds one participant, if a member, given their decisions (`scratch` lends buffers).
+    pub fn observe(
+        &mut self,
+        cohort: &CohortPlan,
+        plan: &Plan,
+        known: &Known,
+        decisions: &[Decision],
+        scratch: &mut Scratch,
+    ) {
         let as_of = known.as_of;
-        let cache = RefCell::new(vec![None; plan.definitions.len()]);
-        let mut achieved = vec![None; plan.outcomes.len()];
+        // Definitions are worked out afresh, as they were in the decisions' own scope.
+        scratch.clear_cache(plan.definitions.len());
+        // Recomputed from the decisions: exclusions may have undone an achievement.
+        let achieved = &mut scratch.achieved;
+        achieved.clear();
+        achieved.resize(plan.outcomes.len(), None);
         for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
             achieved[d.outcome] = d.date;
         }
-        let scope = Scope::participant(plan, known, &achieved, &cache);
+        let scope = Scope::participant(plan, known, achieved, &scratch.cache);
         if !scope.truthy(&cohort.members) {
             return;
         }

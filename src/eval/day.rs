@@ -99,7 +99,7 @@ impl Day {
     /// `YYYY-MM-DD` as ASCII, for a year from 0 to 9999, digit by digit: every decision and
     /// payment writes dates, and the padded integer formatting of `write!` cost more than the
     /// rest of writing a decision.
-    fn ascii(self) -> Option<[u8; 10]> {
+    pub(crate) fn ascii(self) -> Option<[u8; 10]> {
         let (y, m, d) = self.ymd();
         let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
         let digit = |n: u32| b'0' + (n % 10) as u8;

@@ -92,7 +92,11 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
             used.outcomes[p.outcome].0 += 1;
         }
         used.outcomes[p.outcome].1 += amount;
-        *per_participant.entry(p.participant).or_default() += amount;
+        // Kept only for a cap per participant: a map entry per payment cost more than the
+        // rest of applying the caps.
+        if contract.caps.per_participant.is_some() {
+            *per_participant.entry(p.participant).or_default() += amount;
+        }
         used.contract += amount;
     }
     // Reaching the cap exactly counts as much as being cut by it.

@@ -22,7 +22,8 @@ use rust_decimal::prelude::ToPrimitive;
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub members: u64,
-    /// Per member: 0/1 for shares, the value for a mean, in input order (for the tests).
+    /// Per member: 0/1 for shares, the value for a mean, in input order, for a significance
+    /// test (kept only when the target has one).
     pub values: Vec<f64>,
     /// Exact sum of the values (shares: members with 1).
     pub sum: Decimal,
@@ -87,7 +88,10 @@ impl Tally {
         };
         self.decided_by = self.decided_by.max(known_on);
         self.sum += value;
-        self.values.push(value.to_f64().unwrap_or(0.0));
+        // Only a significance test reads the members' values one by one.
+        if matches!(cohort.target, CTarget::AgainstControl { test: Some(_), .. }) {
+            self.values.push(value.to_f64().unwrap_or(0.0));
+        }
     }
 
     /// The measure: a percentage for shares, a number for counts and means.

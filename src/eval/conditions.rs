@@ -416,8 +416,11 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
                 let last = hi.min(self.achievable_end());
                 let known_end = last.min(self.as_of());
-                let in_window: Vec<&Seen<'t>> =
-                    self.records(*event).iter().filter(|s| s.start >= lo && s.start <= known_end).collect();
+                // Records are in order of start: those in the window are a run of them.
+                let records = self.records(*event);
+                let from = records.partition_point(|s| s.start < lo);
+                let to = from + records[from..].partition_point(|s| s.start <= known_end);
+                let in_window = &records[from..to];
                 let by = self.scope.eval(by);
                 let (base, base_record, candidates) = match baseline {
                     Some(b) => (self.scope.eval(b), None, &in_window[..]),

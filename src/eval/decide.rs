@@ -153,6 +153,27 @@ pub struct Scratch {
     pub achieved: Vec<Option<Day>>,
     first_status: Vec<Option<(Status, Option<Day>)>>,
     dates: Vec<Option<Day>>,
+    rounded: Rounded,
+}
+
+/// The last price rounded, and what it rounded to: most prices are a few constants, and
+/// rounding divides, rounds and multiplies decimals.
+#[derive(Debug, Default)]
+struct Rounded(Option<([u8; 16], Decimal)>);
+
+impl Rounded {
+    fn round(&mut self, amount: Decimal, rounding: &ir::Rounding) -> Decimal {
+        // The same representation, not only the same value: `1` and `1.0` are equal.
+        let key = amount.serialize();
+        match self.0 {
+            Some((last, rounded)) if last == key => rounded,
+            _ => {
+                let rounded = round(amount, rounding);
+                self.0 = Some((key, rounded));
+                rounded
+            }
+        }
+    }
 }
 
 impl Scratch {
@@ -290,8 +311,8 @@ pub fn decide_into(
                         }
                         dates[index] = Some(on);
                         let priced = Scope { achieved: dates, ..scope.reborrow() };
-                        decision.amount =
-                            price(&priced, &outcome.payment).map(|a| round(a, &contract.rounding));
+                        decision.amount = price(&priced, &outcome.payment)
+                            .map(|a| scratch.rounded.round(a, &contract.rounding));
                         if decision.amount.is_none() {
                             decision.reason = Some(Reason::Fixed(
                                 "its price could not be worked out (a value it needs is missing)",

@@ -144,7 +144,44 @@ impl<'a, 't> Scope<'a, 't> {
     }
 
     pub fn truthy(&self, e: &CExpr) -> bool {
-        matches!(self.eval(e), Value::Bool(true))
+        self.test(e) == Some(true)
+    }
+
+    /// [`Self::eval`] of a condition, as a truth value (`None`: missing, or not a truth
+    /// value). Filters and memberships are judged for every record and participant: their
+    /// comparisons, `and`s, `or`s and `not`s are worked out here without making values.
+    fn test(&self, e: &CExpr) -> Option<bool> {
+        match e {
+            CExpr::Compare(op, a, b) => match (self.leaf(a), self.leaf(b)) {
+                (Some(x), Some(y)) => Some(holds(*op, x, y)),
+                _ => Some(holds(*op, &self.eval(a), &self.eval(b))),
+            },
+            CExpr::And(xs) => {
+                for x in xs {
+                    match self.test(x) {
+                        Some(true) => {}
+                        other => return other,
+                    }
+                }
+                Some(true)
+            }
+            CExpr::Or(xs) => {
+                let mut missing = false;
+                for x in xs {
+                    match self.test(x) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => missing = true,
+                    }
+                }
+                if missing { None } else { Some(false) }
+            }
+            CExpr::Not(x) => self.test(x).map(|b| !b),
+            _ => match self.eval(e) {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            },
+        }
     }
 
     pub fn day(&self, e: &CExpr) -> Option<Day> {
@@ -384,8 +421,13 @@ pub fn arithmetic(op: ir::BinaryOp, a: Value, b: Value) -> Value {
 
 /// Comparison of like with like; a missing value makes every comparison false.
 pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
+    Value::Bool(holds(op, a, b))
+}
+
+/// [`compare`], as a truth value.
+fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
     let ordering = match (a, b) {
-        (Value::Missing, _) | (_, Value::Missing) => return Value::Bool(false),
+        (Value::Missing, _) | (_, Value::Missing) => return false,
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Decimal(x), Value::Decimal(y)) => Some(x.cmp(y)),
         // A whole decimal against a whole number (`rises by at least 3`): its mantissa is
@@ -401,16 +443,16 @@ pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
         (Value::Case(x), Value::Case(y)) => Some(x.cmp(y)),
         _ => None,
     };
-    let Some(ordering) = ordering else { return Value::Bool(false) };
+    let Some(ordering) = ordering else { return false };
     use std::cmp::Ordering::*;
-    Value::Bool(match op {
+    match op {
         ir::CmpOp::Eq => ordering == Equal,
         ir::CmpOp::Ne => ordering != Equal,
         ir::CmpOp::Lt => ordering == Less,
         ir::CmpOp::Le => ordering != Greater,
         ir::CmpOp::Gt => ordering == Greater,
         ir::CmpOp::Ge => ordering != Less,
-    })
+    }
 }
 
 fn classify(plan: &Plan, bands: usize, value: &Value) -> Value {

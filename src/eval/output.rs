@@ -228,16 +228,22 @@ impl<'w> DecisionWriter<'w> {
 
 impl DecisionSink for DecisionWriter<'_> {
     fn participant(&mut self, id: &str, decisions: &[Decision]) -> std::io::Result<()> {
+        // Every row of a participant starts the same: written once.
+        let mut head = 0;
+        if self.format == Format::Csv {
+            self.line.clear();
+            self.line.extend_from_slice(self.prefix.as_bytes());
+            push_csv_bytes(&mut self.line, id);
+            self.line.push(b',');
+            head = self.line.len();
+        }
         for d in decisions {
             match self.format {
                 // The hot path of a national run: one reused line of bytes, no row value, no
                 // allocation.
                 Format::Csv => {
                     let line = &mut self.line;
-                    line.clear();
-                    line.extend_from_slice(self.prefix.as_bytes());
-                    push_csv_bytes(line, id);
-                    line.push(b',');
+                    line.truncate(head);
                     line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
                     line.push(b',');
                     push_digit_bytes(line, u64::from(d.repeat));

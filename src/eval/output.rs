@@ -331,6 +331,11 @@ impl DayTexts {
 
 /// [`push_digits`], for a line of bytes.
 fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
+    // Repeats, and most numbers in reasons, are one digit.
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut n = n;

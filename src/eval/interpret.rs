@@ -191,7 +191,18 @@ impl<'a, 't> Scope<'a, 't> {
         }
     }
 
+    /// The value of an expression. Constants, fields and parameters, most of the leaves of
+    /// a tree, are read here, without a call of the whole evaluator: its frame cost more than
+    /// they do.
+    #[inline]
     pub fn eval(&self, e: &CExpr) -> Value {
+        match self.leaf(e) {
+            Some(v) => v.clone(),
+            None => self.eval_node(e),
+        }
+    }
+
+    fn eval_node(&self, e: &CExpr) -> Value {
         match e {
             CExpr::Const(v) => v.clone(),
             CExpr::ParticipantField(i) => {
@@ -274,6 +285,7 @@ impl<'a, 't> Scope<'a, 't> {
     }
 
     /// The value of a constant, a field or a parameter, where it is.
+    #[inline]
     fn leaf<'e>(&'e self, e: &'e CExpr) -> Option<&'e Value> {
         const MISSING: &Value = &Value::Missing;
         match e {

@@ -228,7 +228,8 @@ impl<'w> DecisionWriter<'w> {
 
 impl DecisionSink for DecisionWriter<'_> {
     fn participant(&mut self, id: &str, decisions: &[Decision]) -> std::io::Result<()> {
-        // Every row of a participant starts the same: written once.
+        // Every row of a participant starts the same: made once, copied for the next rows,
+        // and the rows written out together.
         let mut head = 0;
         if self.format == Format::Csv {
             self.line.clear();
@@ -239,11 +240,13 @@ impl DecisionSink for DecisionWriter<'_> {
         }
         for d in decisions {
             match self.format {
-                // The hot path of a national run: one reused line of bytes, no row value, no
+                // The hot path of a national run: one reused buffer of bytes, no row value, no
                 // allocation.
                 Format::Csv => {
                     let line = &mut self.line;
-                    line.truncate(head);
+                    if line.len() > head {
+                        line.extend_from_within(..head);
+                    }
                     line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
                     line.push(b',');
                     push_digit_bytes(line, u64::from(d.repeat));
@@ -286,7 +289,6 @@ impl DecisionSink for DecisionWriter<'_> {
                     }
                     push_csv_bytes(line, text);
                     line.push(b'\n');
-                    self.out.write_all(line)?;
                 }
                 Format::Json => {
                     let row = decision_row(self.contract, &self.files, id, d);
@@ -296,6 +298,9 @@ impl DecisionSink for DecisionWriter<'_> {
                 Format::Table => self.kept.push(decision_row(self.contract, &self.files, id, d)),
             }
             self.first = false;
+        }
+        if self.format == Format::Csv && self.line.len() > head {
+            self.out.write_all(&self.line)?;
         }
         Ok(())
     }

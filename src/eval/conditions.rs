@@ -423,7 +423,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let in_window = &records[from..to];
                 let by = self.scope.eval(by);
                 let (base, base_record, candidates) = match baseline {
-                    Some(b) => (self.scope.eval(b), None, &in_window[..]),
+                    Some(b) => (self.scope.eval(b), None, in_window),
                     None => match in_window.split_first() {
                         Some((first, rest)) => {
                             (self.scope.with_record(first.record).eval(value), Some(first.record), rest)

@@ -9,7 +9,7 @@
 
 use super::conditions::window_ends;
 use super::day::Day;
-use super::decide::{Decision, Status, round};
+use super::decide::{Decision, Scratch, Status, round};
 use super::interpret::{Known, Scope};
 use super::plan::{CMeasure, CPayment, CTarget, CohortPlan, Plan};
 use super::stats;
@@ -17,13 +17,13 @@ use super::value::Value;
 use crate::ir;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use std::cell::RefCell;
 
 /// One cohort outcome's members and their values, for one group (cohort or control).
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     pub members: u64,
-    /// Per member: 0/1 for shares, the value for a mean, in input order (for the tests).
+    /// Per member: 0/1 for shares, the value for a mean, in input order, for a significance
+    /// test (kept only when the target has one).
     pub values: Vec<f64>,
     /// Exact sum of the values (shares: members with 1).
     pub sum: Decimal,
@@ -35,15 +35,26 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Adds one participant, if a member, given their decisions.
-    pub fn observe(&mut self, cohort: &CohortPlan, plan: &Plan, known: &Known, decisions: &[Decision]) {
+    /// Adds one participant, if a member, given their decisions (`scratch` lends buffers).
+    pub fn observe(
+        &mut self,
+        cohort: &CohortPlan,
+        plan: &Plan,
+        known: &Known,
+        decisions: &[Decision],
+        scratch: &mut Scratch,
+    ) {
         let as_of = known.as_of;
-        let cache = RefCell::new(vec![None; plan.definitions.len()]);
-        let mut achieved = vec![None; plan.outcomes.len()];
+        // Definitions are worked out afresh, as they were in the decisions' own scope.
+        scratch.clear_cache(plan.definitions.len());
+        // Recomputed from the decisions: exclusions may have undone an achievement.
+        let achieved = &mut scratch.achieved;
+        achieved.clear();
+        achieved.resize(plan.outcomes.len(), None);
         for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
             achieved[d.outcome] = d.date;
         }
-        let scope = Scope::participant(plan, known, &achieved, &cache);
+        let scope = Scope::participant(plan, known, achieved, &scratch.cache);
         if !scope.truthy(&cohort.members) {
             return;
         }
@@ -77,7 +88,10 @@ impl Tally {
         };
         self.decided_by = self.decided_by.max(known_on);
         self.sum += value;
-        self.values.push(value.to_f64().unwrap_or(0.0));
+        // Only a significance test reads the members' values one by one.
+        if matches!(cohort.target, CTarget::AgainstControl { test: Some(_), .. }) {
+            self.values.push(value.to_f64().unwrap_or(0.0));
+        }
     }
 
     /// The measure: a percentage for shares, a number for counts and means.

@@ -7,8 +7,8 @@
 //! a spell that has not ended says nothing yet about the days after it.
 
 use super::day::Day;
+use super::decide::Reason;
 use super::interpret::{Scope, Seen};
-use super::output::push_digits;
 use super::plan::{CCondition, CExpr, CFilter, CWindow};
 use super::value::{EventRecord, Value};
 use crate::ir;
@@ -21,7 +21,7 @@ pub enum Verdict<'t> {
         evidence: Vec<&'t EventRecord>,
     },
     NotAchieved {
-        reason: String,
+        reason: Reason,
     },
     Pending {
         until: Day,
@@ -258,9 +258,11 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 }
                 let reasons: Vec<String> = verdicts
                     .into_iter()
-                    .filter_map(|v| if let Verdict::NotAchieved { reason } = v { Some(reason) } else { None })
+                    .filter_map(|v| {
+                        if let Verdict::NotAchieved { reason } = v { Some(reason.to_string()) } else { None }
+                    })
                     .collect();
-                Verdict::NotAchieved { reason: reasons.join("; and ") }
+                Verdict::NotAchieved { reason: Reason::Text(reasons.join("; and ")) }
             }
             CCondition::Periods { filter, at_least, of, period, start, day_after, counting, excluding } => {
                 let Some(anchor) = self.scope.day(start) else { return missing_anchor() };
@@ -268,11 +270,23 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 if let Some(n) = self.not_before {
                     first = first.max(n);
                 }
+                let months = Months { first, count: *of as usize, until: None };
+                if let Some(v) =
+                    self.months_any_day(filter, *period, months, *at_least, counting, excluding, false)
+                {
+                    return v;
+                }
                 let periods = grid(*period, first, *of as usize, None);
                 self.count_periods(filter, periods, *at_least, counting, excluding, false)
             }
             CCondition::Consecutive { filter, periods, period, window, counting, excluding } => {
                 let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let months = Months { first: lo, count: usize::MAX, until: Some(hi) };
+                if let Some(v) =
+                    self.months_any_day(filter, *period, months, *periods, counting, excluding, true)
+                {
+                    return v;
+                }
                 let grid = grid(*period, lo, usize::MAX, Some(hi));
                 self.count_periods(filter, grid, *periods, counting, excluding, true)
             }
@@ -290,9 +304,9 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let remaining = i64::from((last.0 - known_end.0).max(0));
                 if last < lo || total + remaining < *days {
                     return Verdict::NotAchieved {
-                        reason: format!(
+                        reason: Reason::Text(format!(
                             "{total} of the {days} days needed by {last}, and only {remaining} day(s) left"
-                        ),
+                        )),
                     };
                 }
                 Verdict::Pending { until: last }
@@ -310,7 +324,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 self.note(|| format!("does not hold on any day from {lo} to {known_end}"));
                 if last <= self.as_of() || last < lo {
                     return Verdict::NotAchieved {
-                        reason: format!("it never held in the window {lo} to {last}"),
+                        reason: Reason::Text(format!("it never held in the window {lo} to {last}")),
                     };
                 }
                 Verdict::Pending { until: last }
@@ -319,10 +333,10 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
                 if hi > self.achievable_end() {
                     return Verdict::NotAchieved {
-                        reason: format!(
+                        reason: Reason::Text(format!(
                             "the window ends on {hi}, after the achievable period ends ({})",
                             self.achievable_end()
-                        ),
+                        )),
                     };
                 }
                 let known_end = hi.min(self.as_of());
@@ -344,11 +358,11 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 self.note(|| format!("{} matching record(s) from {lo} to {known_end}", occurrences.len()));
                 if let Some((day, _)) = occurrences.get(*max_occurrences as usize) {
                     return Verdict::NotAchieved {
-                        reason: if *max_occurrences == 0 {
+                        reason: Reason::Text(if *max_occurrences == 0 {
                             format!("a matching record on {day}")
                         } else {
                             format!("more than {max_occurrences} matching records by {day}")
-                        },
+                        }),
                     };
                 }
                 if hi <= self.as_of() {
@@ -390,7 +404,10 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 self.note(|| format!("the running total is {} by {known_end}", show(&total)));
                 if last <= self.as_of() || last < lo {
                     return Verdict::NotAchieved {
-                        reason: format!("the total was {} when the window closed on {last}", show(&total)),
+                        reason: Reason::Text(format!(
+                            "the total was {} when the window closed on {last}",
+                            show(&total)
+                        )),
                     };
                 }
                 Verdict::Pending { until: last }
@@ -399,11 +416,14 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
                 let last = hi.min(self.achievable_end());
                 let known_end = last.min(self.as_of());
-                let in_window: Vec<&Seen<'t>> =
-                    self.records(*event).iter().filter(|s| s.start >= lo && s.start <= known_end).collect();
+                // Records are in order of start: those in the window are a run of them.
+                let records = self.records(*event);
+                let from = records.partition_point(|s| s.start < lo);
+                let to = from + records[from..].partition_point(|s| s.start <= known_end);
+                let in_window = &records[from..to];
                 let by = self.scope.eval(by);
                 let (base, base_record, candidates) = match baseline {
-                    Some(b) => (self.scope.eval(b), None, &in_window[..]),
+                    Some(b) => (self.scope.eval(b), None, in_window),
                     None => match in_window.split_first() {
                         Some((first, rest)) => {
                             (self.scope.with_record(first.record).eval(value), Some(first.record), rest)
@@ -430,21 +450,15 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 });
                 if last <= self.as_of() || last < lo {
                     return Verdict::NotAchieved {
-                        reason: if base == Value::Missing {
-                            format!("there was no record to measure from in the window {lo} to {last}")
-                        } else {
-                            // Pushed piece by piece, as in `count_periods`: a common reason.
-                            let mut reason = String::with_capacity(80);
-                            reason.push_str("no record in the window ");
-                            lo.push_to(&mut reason);
-                            reason.push_str(" to ");
-                            last.push_to(&mut reason);
-                            reason.push_str(" changed enough from ");
-                            match &base {
-                                Value::Int(n) if *n >= 0 => push_digits(&mut reason, *n as u64),
-                                other => reason.push_str(&show(other)),
-                            }
-                            reason
+                        reason: match &base {
+                            Value::Missing => Reason::Text(format!(
+                                "there was no record to measure from in the window {lo} to {last}"
+                            )),
+                            Value::Int(n) if *n >= 0 => Reason::NoChange { lo, last, from: *n as u64 },
+                            other => Reason::Text(format!(
+                                "no record in the window {lo} to {last} changed enough from {}",
+                                show(other)
+                            )),
                         },
                     };
                 }
@@ -458,12 +472,14 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                             Verdict::Holds
                         } else {
                             Verdict::NotAchieved {
-                                reason: "the participant does not meet the condition".into(),
+                                reason: Reason::Fixed("the participant does not meet the condition"),
                             }
                         }
                     }
                     Some(&end) if end > self.achievable_end() => Verdict::NotAchieved {
-                        reason: format!("it is decided on {end}, after the achievable period ends"),
+                        reason: Reason::Text(format!(
+                            "it is decided on {end}, after the achievable period ends"
+                        )),
                     },
                     Some(&end) if end > self.as_of() => Verdict::Pending { until: end },
                     Some(&end) => {
@@ -471,13 +487,85 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                             Verdict::Achieved { on: end, evidence: Vec::new() }
                         } else {
                             Verdict::NotAchieved {
-                                reason: format!("it did not hold when its window closed on {end}"),
+                                reason: Reason::Text(format!(
+                                    "it did not hold when its window closed on {end}"
+                                )),
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// [`Self::count_periods`] over calendar months that count if the filter holds on any
+    /// day, with nothing excluded and no working to note: the commonest clause, judged on a
+    /// bitset with a bit per month, set by one pass over the records, instead of a grid of
+    /// periods and a set of days. It decides only "not achieved" and "pending" (most
+    /// verdicts); `None` leaves the rest, an achievement with its evidence included, to the
+    /// general path, as it does every other shape.
+    #[allow(clippy::too_many_arguments)]
+    fn months_any_day(
+        &self,
+        filter: &CFilter,
+        kind: ir::PeriodKind,
+        months: Months,
+        needed: u32,
+        counting: &ir::Counting,
+        excluding: &[usize],
+        consecutive: bool,
+    ) -> Option<Verdict<'t>> {
+        if kind != ir::PeriodKind::CalendarMonth
+            || counting.rule != ir::CountingRule::AnyDay
+            || filter.per_day
+            || self.trace.is_some()
+            || !excluding.iter().all(|e| self.records(*e).is_empty())
+        {
+            return None;
+        }
+        let (grid, n) = months.grid()?;
+        let (lo, hi) = (grid.start(0), grid.end(n - 1));
+        let known_end = hi.min(self.as_of());
+        // Periods end in order: those that end by the achievable period's end are judged (the
+        // general loop stops at the first that does not), and of those, the ones that end by
+        // the as-of date are decided, the rest undecided.
+        let judged = grid.ending_by(self.achievable_end(), n);
+        let decided = grid.ending_by(self.as_of(), n).min(judged);
+        let undecided = judged - decided;
+        let mut held = MonthBits::default();
+        for s in self.records(filter.event) {
+            if s.end < lo || s.start > known_end {
+                continue;
+            }
+            let (a, b) = (s.start.max(lo), s.end.min(known_end));
+            if a <= b && self.scope.with_record(s.record).truthy(&filter.predicate) {
+                held.set_range(grid.index(a), grid.index(b));
+            }
+        }
+        let held = held.below(decided);
+        let needed = needed as usize;
+        let counted = held.count();
+        let run = if consecutive {
+            let (longest, trailing) = held.runs(decided);
+            if longest >= needed {
+                return None;
+            }
+            trailing
+        } else {
+            if counted >= needed {
+                return None;
+            }
+            0
+        };
+        let reachable = if consecutive {
+            run + undecided >= needed || undecided >= needed
+        } else {
+            counted + undecided >= needed
+        };
+        if reachable && undecided > 0 {
+            return Some(Verdict::Pending { until: grid.end(judged - 1) });
+        }
+        Some(Verdict::NotAchieved { reason: periods_reason(consecutive, counted, needed, undecided) })
     }
 
     /// Counts periods that count: `needed` of them in all (`consecutive`: in a row).
@@ -491,7 +579,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         consecutive: bool,
     ) -> Verdict<'t> {
         let Some(&(lo, _)) = periods.first() else {
-            return Verdict::NotAchieved { reason: "the window holds no whole period".into() };
+            return Verdict::NotAchieved { reason: Reason::Fixed("the window holds no whole period") };
         };
         let hi = periods.last().map_or(lo, |p| p.1);
         let known_end = hi.min(self.as_of());
@@ -583,28 +671,116 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 });
                 Verdict::Pending { until }
             }
-            _ => Verdict::NotAchieved {
-                reason: if consecutive {
-                    format!("no run of {needed} periods in a row can be completed in time")
-                } else {
-                    // Most participants get this reason: one string, written once, its numbers
-                    // pushed digit by digit (`write!` cost more than the rest of the decision).
-                    let mut reason = String::with_capacity(72);
-                    push_digits(&mut reason, counted as u64);
-                    reason.push_str(" of the ");
-                    push_digits(&mut reason, needed as u64);
-                    reason.push_str(" periods needed counted, and ");
-                    if undecided == 0 {
-                        reason.push_str("none are left to count");
-                    } else {
-                        reason.push_str("only ");
-                        push_digits(&mut reason, undecided as u64);
-                        reason.push_str(" are left");
-                    }
-                    reason
-                },
-            },
+            _ => Verdict::NotAchieved { reason: periods_reason(consecutive, counted, needed, undecided) },
         }
+    }
+}
+
+/// Why too few periods counted.
+fn periods_reason(consecutive: bool, counted: usize, needed: usize, undecided: usize) -> Reason {
+    if consecutive {
+        Reason::Text(format!("no run of {needed} periods in a row can be completed in time"))
+    } else {
+        Reason::TooFewPeriods { counted: counted as u32, needed: needed as u32, left: undecided as u32 }
+    }
+}
+
+/// The calendar months a clause counts: `count` of them from the first whole month on or
+/// after `first`, or (with `until`) as many as end by then, as [`grid`] makes them.
+#[derive(Clone, Copy, Debug)]
+struct Months {
+    first: Day,
+    count: usize,
+    until: Option<Day>,
+}
+
+/// Calendar months numbered from a first one: month `i` is the `i`-th after it.
+#[derive(Clone, Copy, Debug)]
+struct MonthGrid {
+    /// The first month, as months since year 0 (`year * 12 + month - 1`).
+    first: i32,
+}
+
+impl Months {
+    /// The grid and its number of months, if it has from 1 to [`MonthBits::CAPACITY`].
+    fn grid(self) -> Option<(MonthGrid, usize)> {
+        let (_, _, day) = self.first.ymd();
+        let grid = MonthGrid { first: month_number(self.first) + i32::from(day != 1) };
+        let mut n = self.count;
+        if let Some(until) = self.until {
+            n = n.min(grid.ending_by(until, usize::MAX));
+        }
+        (1..=MonthBits::CAPACITY).contains(&n).then_some((grid, n))
+    }
+}
+
+impl MonthGrid {
+    fn start(self, i: usize) -> Day {
+        month_start(self.first + i as i32)
+    }
+
+    fn end(self, i: usize) -> Day {
+        month_start(self.first + i as i32 + 1).plus_days(-1)
+    }
+
+    /// The month a day falls in (the day must not be before the first month).
+    fn index(self, d: Day) -> usize {
+        (month_number(d) - self.first) as usize
+    }
+
+    /// How many of the first `n` months end on or before `d`.
+    fn ending_by(self, d: Day, n: usize) -> usize {
+        // A month ends by `d` if the next one starts by the day after it.
+        let whole = month_number(d.plus_days(1)) - self.first;
+        usize::try_from(whole).unwrap_or(0).min(n)
+    }
+}
+
+fn month_number(d: Day) -> i32 {
+    let (year, month, _) = d.ymd();
+    year * 12 + month as i32 - 1
+}
+
+fn month_start(number: i32) -> Day {
+    Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1)
+}
+
+/// A set of periods by index, up to [`MonthBits::CAPACITY`] of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct MonthBits(u128);
+
+impl MonthBits {
+    const CAPACITY: usize = 128;
+
+    /// Adds periods `i` to `j` inclusive.
+    fn set_range(&mut self, i: usize, j: usize) {
+        let upto = if j + 1 >= Self::CAPACITY { u128::MAX } else { (1u128 << (j + 1)) - 1 };
+        let from = (1u128 << i) - 1;
+        self.0 |= upto & !from;
+    }
+
+    /// Only the periods before `n`.
+    fn below(self, n: usize) -> MonthBits {
+        MonthBits(if n >= Self::CAPACITY { self.0 } else { self.0 & ((1u128 << n) - 1) })
+    }
+
+    fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The longest run of periods in a row among the first `n`, and the run that ends with
+    /// the `n`-th.
+    fn runs(self, n: usize) -> (usize, usize) {
+        let (mut longest, mut run) = (0, 0);
+        for i in 0..n {
+            if self.0 >> i & 1 == 1 {
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+        }
+        (longest, run)
     }
 }
 
@@ -654,7 +830,7 @@ fn collect_window_ends(scope: &Scope, e: &CExpr, out: &mut Vec<Day>) {
 }
 
 fn missing_anchor<'t>() -> Verdict<'t> {
-    Verdict::NotAchieved { reason: "the date the window is measured from is missing".into() }
+    Verdict::NotAchieved { reason: Reason::Fixed("the date the window is measured from is missing") }
 }
 
 /// Consecutive periods of a kind from `start`: `count` of them, or (with `until`) as many
@@ -721,5 +897,55 @@ pub fn show(v: &Value) -> String {
         Value::Text(t) => format!("\"{t}\""),
         Value::Day(d) => d.to_string(),
         Value::Case(c) => format!("case {c}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_grid_is_the_grid_of_calendar_months() {
+        let mut first = Day::parse("2023-11-01").unwrap();
+        while first < Day::parse("2025-03-01").unwrap() {
+            for count in [1, 2, 13, 26, 128] {
+                let months = Months { first, count, until: None };
+                let periods = grid(ir::PeriodKind::CalendarMonth, first, count, None);
+                let (g, n) = months.grid().expect("a grid");
+                assert_eq!(n, periods.len());
+                for (i, &(a, b)) in periods.iter().enumerate() {
+                    assert_eq!((g.start(i), g.end(i)), (a, b), "{first} month {i}");
+                    assert_eq!((g.index(a), g.index(b)), (i, i));
+                }
+                for d in (0..900).map(|k| first.plus_days(k - 40)) {
+                    let ending = periods.iter().filter(|p| p.1 <= d).count();
+                    assert_eq!(g.ending_by(d, n), ending, "{first}: months of {count} ending by {d}");
+                }
+            }
+            for until in [first.plus_days(20), first.plus_days(59), first.plus_days(400)] {
+                let periods = grid(ir::PeriodKind::CalendarMonth, first, usize::MAX, Some(until));
+                let months = Months { first, count: usize::MAX, until: Some(until) };
+                assert_eq!(months.grid().map(|(_, n)| n), (!periods.is_empty()).then_some(periods.len()));
+            }
+            first = first.plus_days(3);
+        }
+        let long = Months { first: Day::parse("2020-01-01").unwrap(), count: 129, until: None };
+        assert!(long.grid().is_none(), "more months than bits");
+    }
+
+    #[test]
+    fn month_bits_count_ranges_and_runs() {
+        let mut bits = MonthBits::default();
+        bits.set_range(2, 4);
+        bits.set_range(7, 7);
+        bits.set_range(120, 127);
+        assert_eq!(bits.count(), 12);
+        assert_eq!(bits.below(5).count(), 3);
+        assert_eq!(bits.below(8).runs(8), (3, 1));
+        assert_eq!(bits.runs(128), (8, 8));
+        assert_eq!(bits.runs(6), (3, 0));
+        let mut all = MonthBits::default();
+        all.set_range(0, 127);
+        assert_eq!((all.count(), all.below(128).count(), all.below(0).count()), (128, 128, 0));
     }
 }

@@ -26,7 +26,11 @@ impl Day {
 
     /// Year, month (1-12) and day of month.
     pub fn ymd(self) -> (i32, u32, u32) {
-        civil_from_days(self.0)
+        let table = civil_table();
+        match table.get(self.0.wrapping_sub(TABLE_FIRST) as u32 as usize) {
+            Some(&packed) => ((packed >> 9) as i32, packed >> 5 & 15, packed & 31),
+            None => civil_from_days(self.0),
+        }
     }
 
     /// Parses exactly `YYYY-MM-DD`; `None` for any other text or a day that does not exist.
@@ -99,7 +103,7 @@ impl Day {
     /// `YYYY-MM-DD` as ASCII, for a year from 0 to 9999, digit by digit: every decision and
     /// payment writes dates, and the padded integer formatting of `write!` cost more than the
     /// rest of writing a decision.
-    fn ascii(self) -> Option<[u8; 10]> {
+    pub(crate) fn ascii(self) -> Option<[u8; 10]> {
         let (y, m, d) = self.ymd();
         let y = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
         let digit = |n: u32| b'0' + (n % 10) as u8;
@@ -151,8 +155,47 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
-// Howard Hinnant's algorithms for converting between civil dates and a day count.
+/// The first day of [`civil_table`]: 1900-01-01, as days since 1970-01-01.
+const TABLE_FIRST: i32 = -25_567;
+
+/// Year, month and day (`year << 9 | month << 5 | day`) of every day from 1900 to 2199, by
+/// day from [`TABLE_FIRST`]: evaluation asks a participant's dates for their month again and
+/// again (grids of months, months added, dates written), and a look-up is a tenth of the
+/// arithmetic of [`civil_from_days`]. Made once per process, in a pass over the calendar.
+fn civil_table() -> &'static [u32] {
+    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = Vec::with_capacity(109_575);
+        for year in 1900..2200 {
+            for month in 1..=12 {
+                for day in 1..=days_in_month(year, month) {
+                    table.push((year as u32) << 9 | month << 5 | day);
+                }
+            }
+        }
+        table
+    })
+}
+
+/// The first day of every month from 1900 to 2199, as [`civil_table`] is for days.
+fn month_starts() -> &'static [i32] {
+    static TABLE: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (1900..2200)
+            .flat_map(|year| (1..=12).map(move |month| arithmetic_days_from_civil(year, month, 1)))
+            .collect()
+    })
+}
+
 fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    if (1900..2200).contains(&year) && (1..=12).contains(&month) {
+        return month_starts()[((year - 1900) * 12) as usize + month as usize - 1] + day as i32 - 1;
+    }
+    arithmetic_days_from_civil(year, month, day)
+}
+
+// Howard Hinnant's algorithms for converting between civil dates and a day count.
+fn arithmetic_days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -196,6 +239,28 @@ mod tests {
             assert_eq!(d.weekday(), j.weekday().to_monday_zero_offset() as u32);
             d = d.plus_days(1);
             j = j.tomorrow().unwrap();
+        }
+    }
+
+    #[test]
+    fn the_civil_table_agrees_with_the_arithmetic_and_ends_where_it_says() {
+        assert_eq!(Day(TABLE_FIRST), day("1900-01-01"));
+        assert_eq!(civil_table().len() as i32, day("2200-01-01").0 - TABLE_FIRST);
+        for d in TABLE_FIRST - 400..day("2200-01-01").0 + 400 {
+            assert_eq!(Day(d).ymd(), civil_from_days(d), "day {d}");
+        }
+        for d in [i32::MIN / 2, -1_000_000, 0, 1_000_000, i32::MAX / 2] {
+            assert_eq!(Day(d).ymd(), civil_from_days(d), "day {d}");
+        }
+        for year in 1890..2210 {
+            for month in 1..=12 {
+                for day in [1, 15, days_in_month(year, month)] {
+                    assert_eq!(
+                        days_from_civil(year, month, day),
+                        arithmetic_days_from_civil(year, month, day)
+                    );
+                }
+            }
         }
     }
 

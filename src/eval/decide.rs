@@ -4,6 +4,7 @@
 use super::conditions::{Judge, Verdict};
 use super::day::Day;
 use super::interpret::{Known, Scope};
+use super::output::push_digits;
 use super::plan::{CPayment, Plan};
 use super::value::{Origin, Timeline, Value};
 use crate::ir;
@@ -36,6 +37,72 @@ pub struct Evidence {
     pub origin: Origin,
 }
 
+/// Why an outcome was not achieved, or achieved but not paid in full. The reasons most
+/// decisions get are kept as their numbers and put in words only when written: a string per
+/// decision cost more than the rest of deciding it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    Text(String),
+    Fixed(&'static str),
+    /// `COUNTED of the NEEDED periods needed counted, and ...`
+    TooFewPeriods {
+        counted: u32,
+        needed: u32,
+        left: u32,
+    },
+    /// `no record in the window LO to LAST changed enough from FROM`
+    NoChange {
+        lo: Day,
+        last: Day,
+        from: u64,
+    },
+}
+
+impl Reason {
+    /// Appends the reason in words, as `Display` writes it.
+    pub fn push_to(&self, out: &mut String) {
+        match self {
+            Reason::Text(text) => out.push_str(text),
+            Reason::Fixed(text) => out.push_str(text),
+            Reason::TooFewPeriods { counted, needed, left } => {
+                push_digits(out, u64::from(*counted));
+                out.push_str(" of the ");
+                push_digits(out, u64::from(*needed));
+                out.push_str(" periods needed counted, and ");
+                if *left == 0 {
+                    out.push_str("none are left to count");
+                } else {
+                    out.push_str("only ");
+                    push_digits(out, u64::from(*left));
+                    out.push_str(" are left");
+                }
+            }
+            Reason::NoChange { lo, last, from } => {
+                out.push_str("no record in the window ");
+                lo.push_to(out);
+                out.push_str(" to ");
+                last.push_to(out);
+                out.push_str(" changed enough from ");
+                push_digits(out, *from);
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Text(text) => f.write_str(text),
+            Reason::Fixed(text) => f.write_str(text),
+            _ => {
+                let mut text = String::new();
+                self.push_to(&mut text);
+                f.write_str(&text)
+            }
+        }
+    }
+}
+
 /// One outcome's status for one participant (for a repeating outcome, one per repeat).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -49,7 +116,7 @@ pub struct Decision {
     /// Achieved: the price, rounded, before caps.
     pub amount: Option<Decimal>,
     /// Not achieved: why; achieved but not paid in full: why.
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
     pub evidence: Vec<Evidence>,
     /// The last day a claim can be made.
     pub claim_by: Option<Day>,
@@ -71,10 +138,71 @@ pub fn decide(
 
 /// Decides every outcome for one participant, from what is known of them.
 pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain: bool) -> Vec<Decision> {
-    let cache = RefCell::new(vec![None; plan.definitions.len()]);
-    let mut achieved: Vec<Option<Day>> = vec![None; plan.outcomes.len()];
-    let mut first_status: Vec<Option<(Status, Option<Day>)>> = vec![None; plan.outcomes.len()];
     let mut decisions = Vec::new();
+    decide_into(plan, contract, known, explain, &mut Scratch::default(), &mut decisions);
+    decisions
+}
+
+/// The buffers deciding needs, kept for a whole run: deciding a participant allocates
+/// nothing but what the decisions keep.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Participant-level definitions, computed once per participant.
+    pub cache: RefCell<Vec<Option<Value>>>,
+    /// Achievement dates by outcome.
+    pub achieved: Vec<Option<Day>>,
+    first_status: Vec<Option<(Status, Option<Day>)>>,
+    dates: Vec<Option<Day>>,
+    rounded: Rounded,
+}
+
+/// The last price rounded, and what it rounded to: most prices are a few constants, and
+/// rounding divides, rounds and multiplies decimals.
+#[derive(Debug, Default)]
+struct Rounded(Option<([u8; 16], Decimal)>);
+
+impl Rounded {
+    fn round(&mut self, amount: Decimal, rounding: &ir::Rounding) -> Decimal {
+        // The same representation, not only the same value: `1` and `1.0` are equal.
+        let key = amount.serialize();
+        match self.0 {
+            Some((last, rounded)) if last == key => rounded,
+            _ => {
+                let rounded = round(amount, rounding);
+                self.0 = Some((key, rounded));
+                rounded
+            }
+        }
+    }
+}
+
+impl Scratch {
+    /// Forgets the last participant's cached definitions.
+    pub fn clear_cache(&self, definitions: usize) {
+        let mut cache = self.cache.borrow_mut();
+        cache.clear();
+        cache.resize(definitions, None);
+    }
+}
+
+/// [`decide_known`] into `decisions` (cleared first), with a run's buffers.
+pub fn decide_into(
+    plan: &Plan,
+    contract: &ir::Contract,
+    known: &Known,
+    explain: bool,
+    scratch: &mut Scratch,
+    decisions: &mut Vec<Decision>,
+) {
+    decisions.clear();
+    scratch.clear_cache(plan.definitions.len());
+    let cache = &scratch.cache;
+    let achieved = &mut scratch.achieved;
+    achieved.clear();
+    achieved.resize(plan.outcomes.len(), None);
+    let first_status = &mut scratch.first_status;
+    first_status.clear();
+    first_status.resize(plan.outcomes.len(), None);
     for &index in &plan.order {
         let outcome = &plan.outcomes[index];
         let mut base = Decision {
@@ -90,10 +218,10 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
         };
         // The dates of the outcomes decided so far; this outcome's own date is added when it
         // is priced (a price may depend on when it was achieved).
-        let mut dates: Option<Vec<Option<Day>>> = None;
-        let scope = Scope::participant(plan, known, &achieved, &cache);
+        let mut dates_copied = false;
+        let scope = Scope::participant(plan, known, achieved, cache);
         if !scope.truthy(&outcome.eligible) {
-            base.reason = Some("not eligible".into());
+            base.reason = Some(Reason::Fixed("not eligible"));
             first_status[index] = Some((Status::NotAchieved, None));
             decisions.push(base);
             continue;
@@ -101,18 +229,21 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
         // An outcome waits for those it requires, and is achieved no earlier than they are.
         let mut required_by: Option<Day> = None;
         let mut blocked = None;
-        let mut waiting: Option<(Option<Day>, String)> = None;
+        let mut waiting: Option<(Option<Day>, Reason)> = None;
         for &r in &outcome.requires {
             let name = &plan.outcomes[r].name;
             match first_status[r] {
                 Some((Status::Achieved, on)) => required_by = required_by.max(on),
                 Some((Status::Pending, until)) => {
                     let latest = waiting.as_ref().and_then(|w| w.0).max(until);
-                    waiting = Some((latest, format!("waits for `{name}`")));
+                    waiting = Some((latest, Reason::Text(format!("waits for `{name}`"))));
                 }
                 _ => {
-                    blocked =
-                        Some((Status::NotAchieved, None, format!("requires `{name}`, which is not achieved")))
+                    blocked = Some((
+                        Status::NotAchieved,
+                        None,
+                        Reason::Text(format!("requires `{name}`, which is not achieved")),
+                    ))
                 }
             }
         }
@@ -159,28 +290,33 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
                     decision.evidence.sort();
                     decision.evidence.dedup();
                     if on < plan.achievable.0 {
-                        decision.reason = Some(format!(
+                        decision.reason = Some(Reason::Text(format!(
                             "achieved on {on}, before the achievable period starts ({})",
                             plan.achievable.0
-                        ));
+                        )));
                     } else if on > plan.achievable.1 {
-                        decision.reason = Some(format!(
+                        decision.reason = Some(Reason::Text(format!(
                             "achieved on {on}, after the achievable period ends ({})",
                             plan.achievable.1
-                        ));
+                        )));
                     } else {
                         decision.status = Status::Achieved;
                         decision.date = Some(on);
                         decision.claim_by = Some(plan.claim_by(on, outcome.claim_within));
-                        let dates = dates.get_or_insert_with(|| achieved.clone());
+                        let dates = &mut scratch.dates;
+                        if !dates_copied {
+                            dates.clear();
+                            dates.extend_from_slice(achieved);
+                            dates_copied = true;
+                        }
                         dates[index] = Some(on);
                         let priced = Scope { achieved: dates, ..scope.reborrow() };
-                        decision.amount =
-                            price(&priced, &outcome.payment).map(|a| round(a, &contract.rounding));
+                        decision.amount = price(&priced, &outcome.payment)
+                            .map(|a| scratch.rounded.round(a, &contract.rounding));
                         if decision.amount.is_none() {
-                            decision.reason = Some(
-                                "its price could not be worked out (a value it needs is missing)".into(),
-                            );
+                            decision.reason = Some(Reason::Fixed(
+                                "its price could not be worked out (a value it needs is missing)",
+                            ));
                         }
                         not_before = Some(on.plus_days(1));
                     }
@@ -190,7 +326,7 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
                     decision.date = Some(until);
                 }
                 Verdict::NotAchieved { reason } => decision.reason = Some(reason),
-                Verdict::Holds => decision.reason = Some("the condition sets no date".into()),
+                Verdict::Holds => decision.reason = Some(Reason::Fixed("the condition sets no date")),
             }
             if repeat == 1 {
                 first_status[index] = Some((decision.status, decision.date));
@@ -206,9 +342,8 @@ pub fn decide_known(plan: &Plan, contract: &ir::Contract, known: &Known, explain
         }
         achieved[index] = first_achieved;
     }
-    apply_exclusions(contract, &mut decisions);
+    apply_exclusions(contract, decisions);
     decisions.sort_by_key(|d| (d.outcome, d.repeat));
-    decisions
 }
 
 fn price(scope: &Scope, payment: &CPayment) -> Option<Decimal> {
@@ -289,12 +424,14 @@ fn apply_exclusions(contract: &ir::Contract, decisions: &mut [Decision]) {
                     d.status = Status::NotAchieved;
                     d.amount = None;
                     d.claim_by = None;
-                    d.reason =
-                        Some(format!("excluded: `{winner_name}` was achieved first, on {winner_date}"));
+                    d.reason = Some(Reason::Text(format!(
+                        "excluded: `{winner_name}` was achieved first, on {winner_date}"
+                    )));
                 }
                 ir::ExclusionRule::Highest => {
                     d.amount = Some(Decimal::ZERO);
-                    d.reason = Some(format!("only the highest of its group is paid: `{winner_name}`"));
+                    d.reason =
+                        Some(Reason::Text(format!("only the highest of its group is paid: `{winner_name}`")));
                 }
             }
         }

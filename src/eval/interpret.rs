@@ -24,7 +24,16 @@ pub struct Known<'t> {
     /// The records seen, by event (IR index), then start, then input order: one vector for
     /// every event, not one each (an allocation per event per participant).
     seen: Vec<Seen<'t>>,
+    /// Where each event's records start in `seen`, and (last) where they all end.
+    starts: Vec<u32>,
     pub as_of: Day,
+}
+
+/// The buffers of a [`Known`], kept from one participant to the next (see [`Known::refill`]).
+#[derive(Debug, Default)]
+pub struct KnownBuffers {
+    seen: Vec<Seen<'static>>,
+    starts: Vec<u32>,
 }
 
 impl<'t> Known<'t> {
@@ -34,26 +43,57 @@ impl<'t> Known<'t> {
         event_count: usize,
         as_of: Day,
     ) -> Known<'t> {
-        let mut seen: Vec<Seen<'t>> = records
-            .iter()
-            .filter(|r| r.start <= as_of && r.event < event_count)
-            .map(|record| Seen {
-                record,
-                start: record.start,
-                end: record.end.map_or(as_of, |e| e.min(as_of)),
-            })
-            .collect();
+        Known::refill(KnownBuffers::default(), participant, records, event_count, as_of)
+    }
+
+    /// [`Known::new`] in the buffers of an earlier participant's (see [`Known::buffers`]).
+    pub fn refill(
+        buffers: KnownBuffers,
+        participant: &'t Participant,
+        records: &'t [EventRecord],
+        event_count: usize,
+        as_of: Day,
+    ) -> Known<'t> {
+        let KnownBuffers { seen, mut starts } = buffers;
+        let mut seen = recycle(seen);
+        seen.extend(records.iter().filter(|r| r.start <= as_of && r.event < event_count).map(|record| {
+            Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) }
+        }));
         // Origins are unique, so the order is total and an unstable sort is deterministic.
-        seen.sort_unstable_by_key(|s| (s.record.event, s.start, s.record.origin));
-        Known { participant, seen, as_of }
+        // Input usually comes in this order already: checking is a pass, sorting several.
+        let key = |s: &Seen<'t>| (s.record.event, s.start, s.record.origin);
+        if !seen.is_sorted_by_key(key) {
+            seen.sort_unstable_by_key(key);
+        }
+        starts.clear();
+        let mut at = 0;
+        for event in 0..event_count {
+            starts.push(at as u32);
+            at += seen[at..].partition_point(|s| s.record.event == event);
+        }
+        starts.push(at as u32);
+        Known { participant, seen, starts, as_of }
+    }
+
+    /// The buffers, emptied, for the next participant's `Known`.
+    pub fn buffers(self) -> KnownBuffers {
+        KnownBuffers { seen: recycle(self.seen), starts: self.starts }
     }
 
     /// The records of one event, in order of start, then input order.
     pub fn records(&self, event: usize) -> &[Seen<'t>] {
-        let from = self.seen.partition_point(|s| s.record.event < event);
-        let to = from + self.seen[from..].partition_point(|s| s.record.event == event);
-        &self.seen[from..to]
+        match (self.starts.get(event), self.starts.get(event + 1)) {
+            (Some(&from), Some(&to)) => &self.seen[from as usize..to as usize],
+            _ => &[],
+        }
     }
+}
+
+/// An emptied vector of records seen, for records of another lifetime: the same allocation
+/// (collecting a vector's own iterator into a vector of a type of the same size reuses it).
+fn recycle<'b>(mut seen: Vec<Seen<'_>>) -> Vec<Seen<'b>> {
+    seen.clear();
+    seen.into_iter().map(|_| unreachable!("the vector is empty")).collect()
 }
 
 /// What an expression can see while it is evaluated.
@@ -104,7 +144,44 @@ impl<'a, 't> Scope<'a, 't> {
     }
 
     pub fn truthy(&self, e: &CExpr) -> bool {
-        matches!(self.eval(e), Value::Bool(true))
+        self.test(e) == Some(true)
+    }
+
+    /// [`Self::eval`] of a condition, as a truth value (`None`: missing, or not a truth
+    /// value). Filters and memberships are judged for every record and participant: their
+    /// comparisons, `and`s, `or`s and `not`s are worked out here without making values.
+    fn test(&self, e: &CExpr) -> Option<bool> {
+        match e {
+            CExpr::Compare(op, a, b) => match (self.leaf(a), self.leaf(b)) {
+                (Some(x), Some(y)) => Some(holds(*op, x, y)),
+                _ => Some(holds(*op, &self.eval(a), &self.eval(b))),
+            },
+            CExpr::And(xs) => {
+                for x in xs {
+                    match self.test(x) {
+                        Some(true) => {}
+                        other => return other,
+                    }
+                }
+                Some(true)
+            }
+            CExpr::Or(xs) => {
+                let mut missing = false;
+                for x in xs {
+                    match self.test(x) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => missing = true,
+                    }
+                }
+                if missing { None } else { Some(false) }
+            }
+            CExpr::Not(x) => self.test(x).map(|b| !b),
+            _ => match self.eval(e) {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            },
+        }
     }
 
     pub fn day(&self, e: &CExpr) -> Option<Day> {
@@ -114,7 +191,18 @@ impl<'a, 't> Scope<'a, 't> {
         }
     }
 
+    /// The value of an expression. Constants, fields and parameters, most of the leaves of
+    /// a tree, are read here, without a call of the whole evaluator: its frame cost more than
+    /// they do.
+    #[inline]
     pub fn eval(&self, e: &CExpr) -> Value {
+        match self.leaf(e) {
+            Some(v) => v.clone(),
+            None => self.eval_node(e),
+        }
+    }
+
+    fn eval_node(&self, e: &CExpr) -> Value {
         match e {
             CExpr::Const(v) => v.clone(),
             CExpr::ParticipantField(i) => {
@@ -173,7 +261,12 @@ impl<'a, 't> Scope<'a, 't> {
                 }
                 if missing { Value::Missing } else { Value::Bool(false) }
             }
-            CExpr::Compare(op, a, b) => compare(*op, &self.eval(a), &self.eval(b)),
+            // Filters are mostly a field against a constant: compared where they are, not
+            // cloned (a text value would be a copy of its text).
+            CExpr::Compare(op, a, b) => match (self.leaf(a), self.leaf(b)) {
+                (Some(x), Some(y)) => compare(*op, x, y),
+                _ => compare(*op, &self.eval(a), &self.eval(b)),
+            },
             CExpr::Coalesce(value, default) => match self.eval(value) {
                 Value::Missing => self.eval(default),
                 v => v,
@@ -188,6 +281,19 @@ impl<'a, 't> Scope<'a, 't> {
             CExpr::AchievedOn(i) => {
                 self.achieved.get(*i).copied().flatten().map_or(Value::Missing, Value::Day)
             }
+        }
+    }
+
+    /// The value of a constant, a field or a parameter, where it is.
+    #[inline]
+    fn leaf<'e>(&'e self, e: &'e CExpr) -> Option<&'e Value> {
+        const MISSING: &Value = &Value::Missing;
+        match e {
+            CExpr::Const(v) => Some(v),
+            CExpr::ParticipantField(i) => Some(self.known.participant.fields.get(*i).unwrap_or(MISSING)),
+            CExpr::EventField(i) => Some(self.record.and_then(|r| r.fields.get(*i)).unwrap_or(MISSING)),
+            CExpr::Param(i) => Some(self.params.get(*i).unwrap_or(MISSING)),
+            _ => None,
         }
     }
 
@@ -327,8 +433,19 @@ pub fn arithmetic(op: ir::BinaryOp, a: Value, b: Value) -> Value {
 
 /// Comparison of like with like; a missing value makes every comparison false.
 pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
+    Value::Bool(holds(op, a, b))
+}
+
+/// [`compare`], as a truth value.
+fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
     let ordering = match (a, b) {
-        (Value::Missing, _) | (_, Value::Missing) => return Value::Bool(false),
+        (Value::Missing, _) | (_, Value::Missing) => return false,
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Decimal(x), Value::Decimal(y)) => Some(x.cmp(y)),
+        // A whole decimal against a whole number (`rises by at least 3`): its mantissa is
+        // the number.
+        (Value::Int(x), Value::Decimal(y)) if y.scale() == 0 => Some(i128::from(*x).cmp(&y.mantissa())),
+        (Value::Decimal(x), Value::Int(y)) if x.scale() == 0 => Some(x.mantissa().cmp(&i128::from(*y))),
         (Value::Int(_) | Value::Decimal(_), Value::Int(_) | Value::Decimal(_)) => {
             number(a).zip(number(b)).map(|(x, y)| x.cmp(&y))
         }
@@ -338,16 +455,16 @@ pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
         (Value::Case(x), Value::Case(y)) => Some(x.cmp(y)),
         _ => None,
     };
-    let Some(ordering) = ordering else { return Value::Bool(false) };
+    let Some(ordering) = ordering else { return false };
     use std::cmp::Ordering::*;
-    Value::Bool(match op {
+    match op {
         ir::CmpOp::Eq => ordering == Equal,
         ir::CmpOp::Ne => ordering != Equal,
         ir::CmpOp::Lt => ordering == Less,
         ir::CmpOp::Le => ordering != Greater,
         ir::CmpOp::Gt => ordering == Greater,
         ir::CmpOp::Ge => ordering != Less,
-    })
+    }
 }
 
 fn classify(plan: &Plan, bands: usize, value: &Value) -> Value {

@@ -7,7 +7,8 @@
 //! byte-identical outputs.
 
 use super::cohort::CohortDecision;
-use super::decide::{Decision, Evidence, Status};
+use super::day::Day;
+use super::decide::{Decision, Evidence, Reason, Status};
 use super::run::{DecisionSink, Evaluation};
 use crate::ir;
 use rust_decimal::Decimal;
@@ -67,7 +68,7 @@ pub fn decision_row(
         date: d.date.map(|x| x.to_string()),
         amount: d.amount.map(money),
         claim_by: d.claim_by.map(|x| x.to_string()),
-        reason: d.reason.clone(),
+        reason: d.reason.as_ref().map(|r| r.to_string()),
         evidence: d.evidence.iter().map(|e| evidence(files, e)).collect(),
     }
 }
@@ -161,8 +162,9 @@ pub struct DecisionWriter<'w> {
     prefix: String,
     /// Each outcome's name as a CSV value, written on every row of its decisions.
     outcome_names: Vec<String>,
-    line: String,
+    line: Vec<u8>,
     scratch: String,
+    days: DayTexts,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -209,8 +211,9 @@ impl<'w> DecisionWriter<'w> {
             first: true,
             prefix,
             outcome_names,
-            line: String::new(),
+            line: Vec::new(),
             scratch: String::new(),
+            days: DayTexts::new(),
             kept: Vec::new(),
         })
     }
@@ -225,60 +228,67 @@ impl<'w> DecisionWriter<'w> {
 
 impl DecisionSink for DecisionWriter<'_> {
     fn participant(&mut self, id: &str, decisions: &[Decision]) -> std::io::Result<()> {
+        // Every row of a participant starts the same: made once, copied for the next rows,
+        // and the rows written out together.
+        let mut head = 0;
+        if self.format == Format::Csv {
+            self.line.clear();
+            self.line.extend_from_slice(self.prefix.as_bytes());
+            push_csv_bytes(&mut self.line, id);
+            self.line.push(b',');
+            head = self.line.len();
+        }
         for d in decisions {
             match self.format {
-                // The hot path of a national run: one reused line, no row value.
+                // The hot path of a national run: one reused buffer of bytes, no row value, no
+                // allocation.
                 Format::Csv => {
-                    use std::fmt::Write as _;
                     let line = &mut self.line;
-                    line.clear();
-                    line.push_str(&self.prefix);
-                    push_csv(line, id);
-                    line.push(',');
-                    line.push_str(&self.outcome_names[d.outcome]);
-                    line.push(',');
-                    if d.repeat == 1 {
-                        line.push('1');
-                    } else {
-                        let _ = write!(line, "{}", d.repeat);
+                    if line.len() > head {
+                        line.extend_from_within(..head);
                     }
-                    line.push(',');
-                    line.push_str(status_word(d.status));
-                    line.push(',');
+                    line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
+                    line.push(b',');
+                    push_digit_bytes(line, u64::from(d.repeat));
+                    line.push(b',');
+                    line.extend_from_slice(status_word(d.status).as_bytes());
+                    line.push(b',');
                     if let Some(date) = d.date {
-                        date.push_to(line);
+                        self.days.push(line, date);
                     }
-                    line.push(',');
+                    line.push(b',');
+                    let text = &mut self.scratch;
                     if let Some(amount) = d.amount {
-                        push_money(line, amount);
+                        text.clear();
+                        push_money(text, amount);
+                        line.extend_from_slice(text.as_bytes());
                     }
-                    line.push(',');
+                    line.push(b',');
                     if let Some(claim_by) = d.claim_by {
-                        claim_by.push_to(line);
+                        self.days.push(line, claim_by);
                     }
-                    line.push(',');
+                    line.push(b',');
                     if let Some(reason) = &d.reason {
-                        push_csv(line, reason);
+                        push_reason(line, reason, &mut self.days, text);
                     }
-                    line.push(',');
+                    line.push(b',');
                     // The evidence, joined by spaces, without a string per record.
-                    let joined = &mut self.scratch;
-                    joined.clear();
+                    text.clear();
                     for (i, e) in d.evidence.iter().enumerate() {
                         if i > 0 {
-                            joined.push(' ');
+                            text.push(' ');
                         }
                         match &e.id {
-                            Some(id) => joined.push_str(id),
+                            Some(id) => text.push_str(id),
                             None => {
+                                use std::fmt::Write as _;
                                 let file = self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
-                                let _ = write!(joined, "{file}:{}", e.origin.line);
+                                let _ = write!(text, "{file}:{}", e.origin.line);
                             }
                         }
                     }
-                    push_csv(line, joined);
-                    line.push('\n');
-                    self.out.write_all(line.as_bytes())?;
+                    push_csv_bytes(line, text);
+                    line.push(b'\n');
                 }
                 Format::Json => {
                     let row = decision_row(self.contract, &self.files, id, d);
@@ -289,7 +299,114 @@ impl DecisionSink for DecisionWriter<'_> {
             }
             self.first = false;
         }
+        if self.format == Format::Csv && self.line.len() > head {
+            self.out.write_all(&self.line)?;
+        }
         Ok(())
+    }
+}
+
+/// Days as `YYYY-MM-DD`, remembered: a run writes the same few hundred dates millions of
+/// times, and working one out costs a calendar conversion and ten divisions.
+struct DayTexts {
+    /// Direct-mapped by the day's number: `(day, text)`.
+    slots: Vec<(i32, [u8; 10])>,
+}
+
+impl DayTexts {
+    /// Days within this many of each other never share a slot.
+    const SLOTS: usize = 4096;
+
+    fn new() -> DayTexts {
+        DayTexts { slots: vec![(i32::MIN, [0; 10]); Self::SLOTS] }
+    }
+
+    fn push(&mut self, line: &mut Vec<u8>, day: Day) {
+        let slot = &mut self.slots[day.0 as usize % Self::SLOTS];
+        if slot.0 != day.0 {
+            match day.ascii() {
+                Some(text) => *slot = (day.0, text),
+                // Years outside 0 to 9999 are written as `Display` writes them.
+                None => return line.extend_from_slice(day.to_string().as_bytes()),
+            }
+        }
+        line.extend_from_slice(&slot.1);
+    }
+}
+
+/// [`push_digits`], for a line of bytes.
+fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
+    // Repeats, and most numbers in reasons, are one digit.
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// [`push_csv`], for a line of bytes.
+fn push_csv_bytes(line: &mut Vec<u8>, text: &str) {
+    let mut rest = text.as_bytes();
+    if !needs_quotes(rest) {
+        line.extend_from_slice(rest);
+        return;
+    }
+    line.push(b'"');
+    while let Some(at) = memchr::memchr(b'"', rest) {
+        line.extend_from_slice(&rest[..=at]);
+        line.push(b'"');
+        rest = &rest[at + 1..];
+    }
+    line.extend_from_slice(rest);
+    line.push(b'"');
+}
+
+/// A reason as a CSV value: what [`Reason::push_to`] then [`push_csv`] write, but the
+/// reasons most decisions get are written straight from their numbers.
+fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts, text: &mut String) {
+    match reason {
+        // Its comma makes it quoted; it has no double quote.
+        Reason::TooFewPeriods { counted, needed, left } => {
+            line.push(b'"');
+            push_digit_bytes(line, u64::from(*counted));
+            line.extend_from_slice(b" of the ");
+            push_digit_bytes(line, u64::from(*needed));
+            line.extend_from_slice(b" periods needed counted, and ");
+            if *left == 0 {
+                line.extend_from_slice(b"none are left to count");
+            } else {
+                line.extend_from_slice(b"only ");
+                push_digit_bytes(line, u64::from(*left));
+                line.extend_from_slice(b" are left");
+            }
+            line.push(b'"');
+        }
+        // Neither a comma nor a double quote: never quoted.
+        Reason::NoChange { lo, last, from } => {
+            line.extend_from_slice(b"no record in the window ");
+            days.push(line, *lo);
+            line.extend_from_slice(b" to ");
+            days.push(line, *last);
+            line.extend_from_slice(b" changed enough from ");
+            push_digit_bytes(line, *from);
+        }
+        Reason::Fixed(fixed) => push_csv_bytes(line, fixed),
+        Reason::Text(_) => {
+            text.clear();
+            reason.push_to(text);
+            push_csv_bytes(line, text);
+        }
     }
 }
 
@@ -507,26 +624,40 @@ pub fn write_ledger(
             prefix.push(',');
             push_csv(&mut prefix, &stamp.as_of);
             prefix.push(',');
-            let mut line = String::new();
+            let outcome_names: Vec<String> = contract
+                .outcomes
+                .iter()
+                .map(|o| {
+                    let mut name = String::new();
+                    push_csv(&mut name, &o.name);
+                    name
+                })
+                .collect();
+            let mut days = DayTexts::new();
+            let mut line = Vec::new();
+            let mut money = String::new();
             for p in &evaluation.ledger {
-                use std::fmt::Write as _;
                 line.clear();
-                line.push_str(&prefix);
-                p.achieved.push_to(&mut line);
-                line.push(',');
-                push_csv(&mut line, &p.participant_id);
-                line.push(',');
-                push_csv(&mut line, &contract.outcomes[p.outcome].name);
-                let _ = write!(line, ",{},", p.repeat);
-                push_money(&mut line, p.due);
-                line.push(',');
-                push_money(&mut line, p.paid);
-                line.push(',');
-                line.push_str(p.capped_by.map(cap_name).unwrap_or_default());
-                line.push(',');
-                p.claim_by.push_to(&mut line);
-                line.push('\n');
-                out.write_all(line.as_bytes())?;
+                line.extend_from_slice(prefix.as_bytes());
+                days.push(&mut line, p.achieved);
+                line.push(b',');
+                push_csv_bytes(&mut line, &p.participant_id);
+                line.push(b',');
+                line.extend_from_slice(outcome_names[p.outcome].as_bytes());
+                line.push(b',');
+                push_digit_bytes(&mut line, u64::from(p.repeat));
+                line.push(b',');
+                money.clear();
+                push_money(&mut money, p.due);
+                money.push(',');
+                push_money(&mut money, p.paid);
+                money.push(',');
+                money.push_str(p.capped_by.map(cap_name).unwrap_or_default());
+                money.push(',');
+                line.extend_from_slice(money.as_bytes());
+                days.push(&mut line, p.claim_by);
+                line.push(b'\n');
+                out.write_all(&line)?;
             }
             for r in cohort_ledger_rows(contract, evaluation) {
                 let fields = [
@@ -769,6 +900,43 @@ pub fn decisions_table(rows: &[DecisionRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_and_days_are_written_as_their_words_are() {
+        let day = |t: &str| Day::parse(t).unwrap();
+        let reasons = [
+            Reason::TooFewPeriods { counted: 0, needed: 13, left: 0 },
+            Reason::TooFewPeriods { counted: 12, needed: 130, left: 7 },
+            Reason::NoChange { lo: day("2025-01-31"), last: day("2026-01-30"), from: 40 },
+            Reason::NoChange { lo: day("0001-01-01"), last: Day::from_ymd(12345, 1, 1).unwrap(), from: 0 },
+            Reason::Fixed("not eligible"),
+            Reason::Text("waits for `a`, \"b\"\n".into()),
+        ];
+        let mut days = DayTexts::new();
+        for reason in &reasons {
+            let mut expected = String::new();
+            push_csv(&mut expected, &reason.to_string());
+            let mut line = Vec::new();
+            push_reason(&mut line, reason, &mut days, &mut String::new());
+            assert_eq!(String::from_utf8(line).unwrap(), expected, "{reason:?}");
+        }
+        // Days sharing a slot, and days outside the years written by digits.
+        for d in [day("2025-01-01"), day("2025-01-01").plus_days(4096), Day(-800_000), day("2025-01-01")] {
+            let mut line = Vec::new();
+            days.push(&mut line, d);
+            assert_eq!(String::from_utf8(line).unwrap(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn csv_values_are_quoted_as_before() {
+        for text in ["", "plain", "a,b", "say \"hi\"", "\"", "\"\"", "x\ny", "a\r", "\"a\",\"b\""] {
+            let old = csv_field(text);
+            let mut line = Vec::new();
+            push_csv_bytes(&mut line, text);
+            assert_eq!(String::from_utf8(line).unwrap(), old, "{text:?}");
+        }
+    }
 
     #[test]
     fn money_fast_path_writes_what_the_general_path_does() {

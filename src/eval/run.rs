@@ -4,8 +4,8 @@
 
 use super::cohort::{self, CohortDecision, Tally};
 use super::day::Day;
-use super::decide::{Decision, Status, decide_known};
-use super::interpret::Known;
+use super::decide::{Decision, Scratch, Status, decide_into};
+use super::interpret::{Known, KnownBuffers};
 use super::ledger::{CapUse, Payment, apply_caps};
 use super::plan::Plan;
 use super::value::Timeline;
@@ -70,10 +70,15 @@ pub fn evaluate(
     let mut participants = 0u64;
     let mut event_count = 0u64;
     let mut timeline = Timeline::default();
+    // Buffers kept from participant to participant: in the steady state, deciding allocates
+    // only what a decision keeps.
+    let mut buffers = KnownBuffers::default();
+    let mut scratch = Scratch::default();
+    let mut decisions = Vec::new();
     while timelines(&mut timeline) {
         let explaining = options.explain == Some(timeline.participant.id.as_str());
-        let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
-        let decisions = decide_known(plan, contract, &known, explaining);
+        let known = Known::refill(buffers, &timeline.participant, &timeline.events, events, options.as_of);
+        decide_into(plan, contract, &known, explaining, &mut scratch, &mut decisions);
         sink.participant(&timeline.participant.id, &decisions)?;
         for d in &decisions {
             let c = &mut counts[d.outcome];
@@ -102,23 +107,25 @@ pub fn evaluate(
             }
         }
         for (cohort, tally) in plan.cohorts.iter().zip(&mut tallies) {
-            tally.observe(cohort, plan, &known, &decisions);
+            tally.observe(cohort, plan, &known, &decisions, &mut scratch);
         }
-        drop(known);
+        buffers = known.buffers();
         participants += 1;
         event_count += timeline.events.len() as u64;
         if explaining {
-            explained = Some((timeline.clone(), decisions));
+            explained = Some((timeline.clone(), decisions.clone()));
         }
     }
     let control_tallies = control.map(|control| {
         let mut tallies: Vec<Tally> = vec![Tally::default(); plan.cohorts.len()];
         while control(&mut timeline) {
-            let known = Known::new(&timeline.participant, &timeline.events, events, options.as_of);
-            let decisions = decide_known(plan, contract, &known, false);
+            let known =
+                Known::refill(buffers, &timeline.participant, &timeline.events, events, options.as_of);
+            decide_into(plan, contract, &known, false, &mut scratch, &mut decisions);
             for (cohort, tally) in plan.cohorts.iter().zip(&mut tallies) {
-                tally.observe(cohort, plan, &known, &decisions);
+                tally.observe(cohort, plan, &known, &decisions, &mut scratch);
             }
+            buffers = known.buffers();
         }
         tallies
     });

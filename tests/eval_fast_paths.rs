@@ -1,0 +1,70 @@
+//! The evaluator's fast paths give the decisions of its general paths. Explaining turns every
+//! fast path off (the general paths note the working), so each contract's synthetic cohort is
+//! decided both ways, at several dates, and the decisions must agree but for the working.
+
+use payable::eval::day::Day;
+use payable::eval::decide::{self, Decision};
+use payable::eval::generate::generate;
+use payable::eval::input::{EventFile, Inputs, Ordering, TimelineReader};
+use payable::eval::plan;
+use payable::eval::value::Timeline;
+use payable::resolve::FsLoader;
+use std::path::{Path, PathBuf};
+
+fn contracts() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    for folder in ["examples", "tests/cases/eval"] {
+        for entry in std::fs::read_dir(root.join(folder)).expect("folder exists") {
+            let path = entry.expect("readable").path();
+            if path.extension().is_some_and(|x| x == "pay") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+fn without_working(decisions: &[Decision]) -> Vec<Decision> {
+    decisions.iter().cloned().map(|d| Decision { trace: Vec::new(), ..d }).collect()
+}
+
+#[test]
+fn fast_paths_decide_as_the_general_paths_do() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::env::set_current_dir(root).expect("root exists");
+    let mut compared = 0;
+    for path in contracts() {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let name = path.to_string_lossy().to_string();
+        let Some(contract) = payable::compile(&name, &text, &FsLoader).ir else { continue };
+        let plan = plan::compile(&contract).expect("plans");
+        let dir = tempfile::tempdir().expect("temp dir");
+        generate(&contract, 400, 7, dir.path()).expect("generates");
+        for as_of in ["2025-06-30", "2026-03-31", "2027-03-31", "2029-12-31"] {
+            let as_of = Day::parse(as_of).expect("a date");
+            let inputs = Inputs {
+                participants: dir.path().join("participants.csv"),
+                events: vec![EventFile { path: dir.path().join("events.csv"), event: None }],
+                format: None,
+                ordering: Ordering::Grouped,
+            };
+            let mut reader = TimelineReader::open(&contract, &inputs).expect("opens");
+            let mut timeline = Timeline::default();
+            while reader.next_timeline_into(&mut timeline) {
+                let fast = decide::decide(&plan, &contract, &timeline, as_of, false);
+                let general = decide::decide(&plan, &contract, &timeline, as_of, true);
+                assert_eq!(
+                    fast,
+                    without_working(&general),
+                    "{name}, participant {}, as of {as_of}",
+                    timeline.participant.id
+                );
+                compared += 1;
+            }
+            assert!(reader.errors().is_empty(), "{name}: {:?}", reader.errors());
+        }
+    }
+    assert!(compared > 10_000, "only {compared} participants compared");
+}

@@ -272,22 +272,26 @@ impl DecisionSink for DecisionWriter<'_> {
                         push_reason(line, reason, &mut self.days, text);
                     }
                     line.push(b',');
-                    // The evidence, joined by spaces, without a string per record.
-                    text.clear();
-                    for (i, e) in d.evidence.iter().enumerate() {
-                        if i > 0 {
-                            text.push(' ');
-                        }
-                        match &e.id {
-                            Some(id) => text.push_str(id),
-                            None => {
-                                use std::fmt::Write as _;
-                                let file = self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
-                                let _ = write!(text, "{file}:{}", e.origin.line);
+                    // The evidence, joined by spaces, without a string per record. Most
+                    // decisions have none: an empty value needs no quoting scan.
+                    if !d.evidence.is_empty() {
+                        text.clear();
+                        for (i, e) in d.evidence.iter().enumerate() {
+                            if i > 0 {
+                                text.push(' ');
+                            }
+                            match &e.id {
+                                Some(id) => text.push_str(id),
+                                None => {
+                                    use std::fmt::Write as _;
+                                    let file =
+                                        self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
+                                    let _ = write!(text, "{file}:{}", e.origin.line);
+                                }
                             }
                         }
+                        push_csv_bytes(line, text);
                     }
-                    push_csv_bytes(line, text);
                     line.push(b'\n');
                 }
                 Format::Json => {

@@ -256,6 +256,17 @@ mod tests {
     }
 
     #[test]
+    fn short_str_takes_ascii_and_other_utf8_and_refuses_the_rest() {
+        use super::short_str;
+        assert_eq!(short_str(b""), Some(""));
+        assert_eq!(short_str(b"E12"), Some("E12"));
+        assert_eq!(short_str(b"\x7f"), Some("\u{7f}"));
+        assert_eq!(short_str("E\u{e9}".as_bytes()), Some("E\u{e9}"));
+        assert_eq!(short_str(b"E\xff"), None);
+        assert_eq!(short_str(b"\xc3"), None);
+    }
+
+    #[test]
     fn the_fast_path_reads_random_rows_as_the_general_path_does() {
         let text = include_str!("../../../examples/youth_employment.pay");
         let contract =

@@ -137,7 +137,7 @@ impl EventSource {
                         n => n.map(Value::Int),
                     },
                     // As `parse_decimal` reads plain digits.
-                    Quick::Number => digits(bytes).map(|n| Value::Decimal(Decimal::new(n, 0))),
+                    Quick::Number => digits(bytes).map(|n| Value::Decimal(Decimal::from(n))),
                     Quick::Other => None,
                 };
                 match quick {

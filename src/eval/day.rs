@@ -177,19 +177,26 @@ fn civil_table() -> &'static [u32] {
     })
 }
 
-/// The first day of every month from 1900 to 2199, as [`civil_table`] is for days.
-fn month_starts() -> &'static [i32] {
+/// The first year of [`month_starts`].
+pub(crate) const MONTH_TABLE_FROM: i32 = 1900;
+
+/// The first day of every month from 1900 to 2199, and of January 2200 (so that each month's
+/// length is the difference of two entries), by `(year - 1900) * 12 + month - 1`, as
+/// [`civil_table`] is for days. Reading dates uses it too.
+pub(crate) fn month_starts() -> &'static [i32] {
     static TABLE: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        (1900..2200)
+        (MONTH_TABLE_FROM..2200)
             .flat_map(|year| (1..=12).map(move |month| arithmetic_days_from_civil(year, month, 1)))
+            .chain([arithmetic_days_from_civil(2200, 1, 1)])
             .collect()
     })
 }
 
 fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     if (1900..2200).contains(&year) && (1..=12).contains(&month) {
-        return month_starts()[((year - 1900) * 12) as usize + month as usize - 1] + day as i32 - 1;
+        return month_starts()[((year - MONTH_TABLE_FROM) * 12) as usize + month as usize - 1] + day as i32
+            - 1;
     }
     arithmetic_days_from_civil(year, month, day)
 }

@@ -346,13 +346,12 @@ pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
     let pair = |i: u32| ((pairs >> (16 * i)) & 0xFF) as u32;
     let year = (pair(0) * 100 + pair(1)) as i32;
     let (month, day) = (pair(2), pair(3));
-    let starts = MONTH_STARTS.get_or_init(|| {
-        (0..=TABLE_YEARS * 12)
-            .map(|i| Day::from_ymd(TABLE_FROM + (i / 12) as i32, (i % 12) as u32 + 1, 1).map_or(0, |d| d.0))
-            .collect()
-    });
-    // The month's first day and the next month's: their difference is its length.
-    let at = usize::try_from(year - TABLE_FROM).ok().and_then(|y| (y * 12 + month as usize).checked_sub(1));
+    // Looking the month up is quicker than the calendar arithmetic, which dominated reading
+    // dates. Its first day and the next month's: their difference is its length.
+    let starts = crate::eval::day::month_starts();
+    let at = usize::try_from(year - crate::eval::day::MONTH_TABLE_FROM)
+        .ok()
+        .and_then(|y| (y * 12 + month as usize).checked_sub(1));
     match at.and_then(|at| starts.get(at..at + 2)) {
         Some(&[first, next]) if (1..=12).contains(&month) && day >= 1 && day as i32 <= next - first => {
             Ok(Day(first + day as i32 - 1))
@@ -360,13 +359,6 @@ pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
         _ => Day::from_ymd(year, month, day).ok_or(Problem::NoSuchDay),
     }
 }
-
-/// The first day of each month of the years most data lies in (and of the month after
-/// them), from `Day::from_ymd` itself: looking a month up is quicker than the calendar
-/// arithmetic, which dominated reading dates.
-static MONTH_STARTS: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
-const TABLE_FROM: i32 = 1900;
-const TABLE_YEARS: usize = 300;
 
 /// A whole number: an optional sign and decimal digits, nothing else.
 #[inline]

@@ -281,6 +281,7 @@ enum Split {
 fn split_line(rest: &[u8], base: usize, fields: &mut Vec<usize>) -> Split {
     let mut at = 0;
     while let Some(block) = rest.get(at..at + 16) {
+        let Ok(block) = <&[u8; 16]>::try_from(block) else { break };
         let (lfs, quotes, commas) = masks(block);
         // The bits of the bytes before the first LF (all 16 when there is none).
         let before = lfs.wrapping_sub(1) & !lfs & 0xFFFF;
@@ -306,11 +307,10 @@ fn split_line(rest: &[u8], base: usize, fields: &mut Vec<usize>) -> Split {
 /// The LFs, double quotes and commas of 16 bytes, one bit per byte.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn masks(block: &[u8]) -> (u32, u32, u32) {
+fn masks(block: &[u8; 16]) -> (u32, u32, u32) {
     use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    debug_assert!(block.len() >= 16);
-    // SAFETY: SSE2 is enabled on every x86_64 target, and `block` has 16 readable bytes (the
-    // caller takes them with `get(at..at + 16)`); `_mm_loadu_si128` needs no alignment.
+    // SAFETY: SSE2 is enabled on every x86_64 target, and `block` is 16 readable bytes by its
+    // type; `_mm_loadu_si128` needs no alignment.
     unsafe {
         let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
         let mask = |byte: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32;

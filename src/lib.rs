@@ -89,12 +89,16 @@ pub fn contract_of_test_file(
     loader: &dyn resolve::FileLoader,
 ) -> Option<(String, String)> {
     let stem = name.strip_suffix(".tests.pay")?;
-    if has_contract_header(text) == Some(true) {
-        return None;
-    }
     let contract = format!("{stem}.pay");
     let contract_text = loader.load(std::path::Path::new(&contract)).ok()?;
-    (has_contract_header(&contract_text) != Some(false)).then_some((contract, contract_text))
+    is_tests_of(text, &contract_text).then_some((contract, contract_text))
+}
+
+/// Whether `tests`, the text of `NAME.tests.pay`, holds tests of the contract `contract`
+/// (the text of `NAME.pay`) rather than being a module's test contract (see
+/// [`contract_of_test_file`]).
+pub fn is_tests_of(tests: &str, contract: &str) -> bool {
+    has_contract_header(tests) != Some(true) && has_contract_header(contract) != Some(false)
 }
 
 /// Everything compiling a contract learnt, for tools that need more than the IR (the

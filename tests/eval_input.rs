@@ -4,6 +4,8 @@
 //! Fixtures are in `tests/data/input/`; small edge cases (empty files, bytes that are not
 //! UTF-8) are written to a temporary folder by the test that needs them.
 
+mod common;
+
 use payable::eval::day::Day;
 use payable::eval::input::{EventFile, InputError, InputFormat, Inputs, Ordering, TimelineReader};
 use payable::eval::value::{Timeline, Value};
@@ -11,52 +13,8 @@ use payable::ir::Contract;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
-const CONTRACT: &str = r#"
-contract "Input test" {
-  currency GBP
-  outcomes achievable from 2025-04-01 to 2028-03-31
-  claims close 2028-09-30
-}
-
-enum Group { ready, needs_support, complex }
-
-participant {
-  born: date
-  group: Group
-  score: 14..70
-  note: text?
-}
-
-event employment {
-  from: date
-  to: date?
-  hours: hours per day
-  pay: GBP?
-  share: percent?
-}
-
-event survey {
-  on: date
-  score: 14..70
-  remote: bool?
-}
-
-event placement {
-  from: date
-  to: date
-}
-
-outcome employed "Employed" {
-  achieved when employment.hours > 16 hours per week
-    in at least 1 of the 2 calendar months after participant.born
-  pays 10 GBP
-}
-"#;
-
 fn contract() -> Contract {
-    let c = payable::compile("input.pay", CONTRACT, &payable::resolve::NoFiles);
-    let rendered = payable::diagnostic::render_human(&c.sources, &c.diagnostics, false);
-    c.ir.unwrap_or_else(|| panic!("the contract compiles:\n{rendered}"))
+    common::input_contract()
 }
 
 /// A fixture, by a path relative to the package root (the working directory of tests), so

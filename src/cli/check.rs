@@ -60,11 +60,8 @@ pub fn run(args: Args) -> u8 {
         }
         let tests_name = format!("{}.tests.pay", name.trim_end_matches(".pay"));
         let tests: Vec<(String, String)> = match std::fs::read_to_string(&tests_name) {
-            Ok(tests_text) if !name.ends_with(".tests.pay") => {
-                crate::contract_of_test_file(&tests_name, &tests_text, &FsLoader)
-                    .map(|_| (tests_name, tests_text))
-                    .into_iter()
-                    .collect()
+            Ok(tests_text) if !name.ends_with(".tests.pay") && crate::is_tests_of(&tests_text, &text) => {
+                vec![(tests_name, tests_text)]
             }
             _ => Vec::new(),
         };

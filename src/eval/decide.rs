@@ -58,34 +58,61 @@ pub enum Reason {
     },
 }
 
+/// Where a reason is put in words: a `String`, or a line of output bytes (which writes dates
+/// from a cache). One wording, [`Reason::words`], serves both.
+pub trait Words {
+    fn text(&mut self, text: &str);
+    fn number(&mut self, n: u64);
+    fn day(&mut self, day: Day);
+}
+
+impl Words for String {
+    fn text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+
+    fn number(&mut self, n: u64) {
+        push_digits(self, n);
+    }
+
+    fn day(&mut self, day: Day) {
+        day.push_to(self);
+    }
+}
+
 impl Reason {
-    /// Appends the reason in words, as `Display` writes it.
-    pub fn push_to(&self, out: &mut String) {
+    /// Puts the reason in words, as `Display` writes it.
+    pub fn words(&self, out: &mut impl Words) {
         match self {
-            Reason::Text(text) => out.push_str(text),
-            Reason::Fixed(text) => out.push_str(text),
+            Reason::Text(text) => out.text(text),
+            Reason::Fixed(text) => out.text(text),
             Reason::TooFewPeriods { counted, needed, left } => {
-                push_digits(out, u64::from(*counted));
-                out.push_str(" of the ");
-                push_digits(out, u64::from(*needed));
-                out.push_str(" periods needed counted, and ");
+                out.number(u64::from(*counted));
+                out.text(" of the ");
+                out.number(u64::from(*needed));
+                out.text(" periods needed counted, and ");
                 if *left == 0 {
-                    out.push_str("none are left to count");
+                    out.text("none are left to count");
                 } else {
-                    out.push_str("only ");
-                    push_digits(out, u64::from(*left));
-                    out.push_str(" are left");
+                    out.text("only ");
+                    out.number(u64::from(*left));
+                    out.text(" are left");
                 }
             }
             Reason::NoChange { lo, last, from } => {
-                out.push_str("no record in the window ");
-                lo.push_to(out);
-                out.push_str(" to ");
-                last.push_to(out);
-                out.push_str(" changed enough from ");
-                push_digits(out, *from);
+                out.text("no record in the window ");
+                out.day(*lo);
+                out.text(" to ");
+                out.day(*last);
+                out.text(" changed enough from ");
+                out.number(*from);
             }
         }
+    }
+
+    /// Appends the reason in words.
+    pub fn push_to(&self, out: &mut String) {
+        self.words(out);
     }
 }
 

@@ -541,18 +541,7 @@ impl Out {
         if value < 0 {
             self.buffer.push(b'-');
         }
-        let mut digits = [0u8; 20];
-        let mut n = value.unsigned_abs();
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.buffer.extend_from_slice(&digits[i..]);
+        self.buffer.extend_from_slice(super::output::decimal_digits(value.unsigned_abs(), &mut [0; 20]));
     }
 
     /// Hundredths as a bare decimal: `3750` is `37.5`, `2000` is `20`.

@@ -8,7 +8,7 @@
 
 use super::cohort::CohortDecision;
 use super::day::Day;
-use super::decide::{Decision, Evidence, Reason, Status};
+use super::decide::{Decision, Evidence, Reason, Status, Words};
 use super::run::{DecisionSink, Evaluation};
 use crate::ir;
 use rust_decimal::Decimal;
@@ -83,21 +83,25 @@ pub fn evidence(files: &[String], e: &Evidence) -> String {
     }
 }
 
-/// Appends a whole number in decimal, as `Display` writes it, without the formatting
+/// The decimal digits of `n` in `buffer`, as `Display` writes them, without the formatting
 /// machinery: the writers call this once or more per decision row.
-pub(crate) fn push_digits(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+pub(crate) fn decimal_digits(n: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut at = buffer.len();
     let mut n = n;
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        buffer[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    &buffer[at..]
+}
+
+/// Appends a whole number in decimal (see [`decimal_digits`]).
+pub(crate) fn push_digits(out: &mut String, n: u64) {
+    out.extend(decimal_digits(n, &mut [0; 20]).iter().map(|&d| char::from(d)));
 }
 
 /// Money to two decimal places at least, exactly.
@@ -269,7 +273,7 @@ impl DecisionSink for DecisionWriter<'_> {
                     }
                     line.push(b',');
                     if let Some(reason) = &d.reason {
-                        push_reason(line, reason, &mut self.days, text);
+                        push_reason(line, reason, &mut self.days);
                     }
                     line.push(b',');
                     // The evidence, joined by spaces, without a string per record. Most
@@ -345,18 +349,7 @@ fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
         out.push(b'0' + n as u8);
         return;
     }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(decimal_digits(n, &mut [0; 20]));
 }
 
 /// [`push_csv`], for a line of bytes.
@@ -376,41 +369,40 @@ fn push_csv_bytes(line: &mut Vec<u8>, text: &str) {
     line.push(b'"');
 }
 
+/// A line of output as a place to put reasons in words.
+struct LineWords<'a> {
+    line: &'a mut Vec<u8>,
+    days: &'a mut DayTexts,
+}
+
+impl Words for LineWords<'_> {
+    fn text(&mut self, text: &str) {
+        self.line.extend_from_slice(text.as_bytes());
+    }
+
+    fn number(&mut self, n: u64) {
+        push_digit_bytes(self.line, n);
+    }
+
+    fn day(&mut self, day: Day) {
+        self.days.push(self.line, day);
+    }
+}
+
 /// A reason as a CSV value: what [`Reason::push_to`] then [`push_csv`] write, but the
-/// reasons most decisions get are written straight from their numbers.
-fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts, text: &mut String) {
+/// reasons most decisions get are worded straight into the line, their quoting known.
+fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts) {
     match reason {
         // Its comma makes it quoted; it has no double quote.
-        Reason::TooFewPeriods { counted, needed, left } => {
+        Reason::TooFewPeriods { .. } => {
             line.push(b'"');
-            push_digit_bytes(line, u64::from(*counted));
-            line.extend_from_slice(b" of the ");
-            push_digit_bytes(line, u64::from(*needed));
-            line.extend_from_slice(b" periods needed counted, and ");
-            if *left == 0 {
-                line.extend_from_slice(b"none are left to count");
-            } else {
-                line.extend_from_slice(b"only ");
-                push_digit_bytes(line, u64::from(*left));
-                line.extend_from_slice(b" are left");
-            }
+            reason.words(&mut LineWords { line, days });
             line.push(b'"');
         }
         // Neither a comma nor a double quote: never quoted.
-        Reason::NoChange { lo, last, from } => {
-            line.extend_from_slice(b"no record in the window ");
-            days.push(line, *lo);
-            line.extend_from_slice(b" to ");
-            days.push(line, *last);
-            line.extend_from_slice(b" changed enough from ");
-            push_digit_bytes(line, *from);
-        }
-        Reason::Fixed(fixed) => push_csv_bytes(line, fixed),
-        Reason::Text(_) => {
-            text.clear();
-            reason.push_to(text);
-            push_csv_bytes(line, text);
-        }
+        Reason::NoChange { .. } => reason.words(&mut LineWords { line, days }),
+        Reason::Fixed(text) => push_csv_bytes(line, text),
+        Reason::Text(text) => push_csv_bytes(line, text),
     }
 }
 
@@ -921,7 +913,7 @@ mod tests {
             let mut expected = String::new();
             push_csv(&mut expected, &reason.to_string());
             let mut line = Vec::new();
-            push_reason(&mut line, reason, &mut days, &mut String::new());
+            push_reason(&mut line, reason, &mut days);
             assert_eq!(String::from_utf8(line).unwrap(), expected, "{reason:?}");
         }
         // Days sharing a slot, and days outside the years written by digits.

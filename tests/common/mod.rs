@@ -25,3 +25,55 @@ pub fn payable(args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// A contract declaring every kind of field, for the tests of evaluation input: optional
+/// fields, a bounded int, an enum, a unit to convert (`hours per day`), a money field, a
+/// percentage, a yes/no field, point events and spells (open-ended and not).
+pub const INPUT_CONTRACT: &str = r#"
+contract "Input test" {
+  currency GBP
+  outcomes achievable from 2025-04-01 to 2028-03-31
+  claims close 2028-09-30
+}
+
+enum Group { ready, needs_support, complex }
+
+participant {
+  born: date
+  group: Group
+  score: 14..70
+  note: text?
+}
+
+event employment {
+  from: date
+  to: date?
+  hours: hours per day
+  pay: GBP?
+  share: percent?
+}
+
+event survey {
+  on: date
+  score: 14..70
+  remote: bool?
+}
+
+event placement {
+  from: date
+  to: date
+}
+
+outcome employed "Employed" {
+  achieved when employment.hours > 16 hours per week
+    in at least 1 of the 2 calendar months after participant.born
+  pays 10 GBP
+}
+"#;
+
+/// [`INPUT_CONTRACT`], compiled.
+pub fn input_contract() -> payable::ir::Contract {
+    let c = payable::compile("input.pay", INPUT_CONTRACT, &payable::resolve::NoFiles);
+    let rendered = payable::diagnostic::render_human(&c.sources, &c.diagnostics, false);
+    c.ir.unwrap_or_else(|| panic!("the contract compiles:\n{rendered}"))
+}

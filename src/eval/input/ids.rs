@@ -104,6 +104,12 @@ impl IdIndex {
         bucket.binary_search_by_key(&h, |&(h, _)| h).ok().map(|i| bucket[i].1)
     }
 
+    /// Whether any id is on more than one row.
+    #[inline]
+    pub(super) fn has_repeats(&self) -> bool {
+        !self.repeats.is_empty()
+    }
+
     pub(super) fn rows(&self) -> u32 {
         self.rows
     }

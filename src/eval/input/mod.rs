@@ -84,6 +84,7 @@ mod fields;
 mod ids;
 mod json;
 mod lines;
+mod people;
 mod rows;
 
 use crate::eval::value::{EventRecord, Origin, Participant, Timeline, Value};
@@ -538,6 +539,8 @@ struct ParticipantSource {
     rows: Rows,
     /// Slot and reader of each field (slot 0 is `id`).
     fields: Vec<(usize, FieldReader)>,
+    /// The CSV fast path (see `people`).
+    fast: Option<people::FastPeople>,
 }
 
 /// Events read whole in in-memory mode, by participant ordinal: the id they were given for
@@ -569,11 +572,12 @@ pub struct TimelineReader {
     buckets: Option<Buckets>,
     /// Ordinal of the next participant row.
     ordinal: u32,
-    /// The id bytes of the current participant (empty when its row has none).
+    /// The id bytes of the current participant when they are not its `Participant::id`, which
+    /// holds them otherwise (an id that is not UTF-8: `raw`); one copy of each id, not three.
     current: Vec<u8>,
-    /// Whether the participants file is on the next participant's row already, and its id.
+    raw: bool,
+    /// Whether the participants file is on the next participant's row already.
     peeked: bool,
-    next: Vec<u8>,
     /// Ids that are repeated later, by ordinal: the id and its line.
     firsts: std::collections::BTreeMap<u32, (String, u64)>,
     errors: Errors,
@@ -626,8 +630,12 @@ impl TimelineReader {
         let mut required = vec![(0, false)];
         required.extend(readers.iter().map(|(slot, r)| (*slot, r.optional)));
         let participants = participants_format.and_then(|format| {
-            open_rows(&inputs.participants, format, columns.clone(), &required, &mut errors)
-                .map(|rows| ParticipantSource { rows, fields: readers })
+            open_rows(&inputs.participants, format, columns.clone(), &required, &mut errors).map(|rows| {
+                let fast = rows.csv_columns().and_then(|(column_of, width)| {
+                    people::FastPeople::new(fields, &contract.enums, &readers, column_of, width)
+                });
+                ParticipantSource { rows, fields: readers, fast }
+            })
         });
 
         // Events.
@@ -747,8 +755,8 @@ impl TimelineReader {
             buckets: None,
             ordinal: 0,
             current: Vec::new(),
+            raw: false,
             peeked: false,
-            next: Vec::new(),
             firsts: Default::default(),
             errors: Errors::default(),
             total_bytes,
@@ -790,36 +798,37 @@ impl TimelineReader {
             self.ordinal = self.ordinal.saturating_add(1);
             let good = self.read_participant(ordinal, &mut timeline.participant);
             let line = self.participants.rows.line;
-            // Read the next participant's row now, for its id (see `EventSource::pull`).
+            let current = if self.raw { self.current.as_slice() } else { timeline.participant.id.as_bytes() };
+            // Read the next participant's row now, for its id (see `EventSource::pull`), which
+            // stays in the read buffer until the row after it is read.
             self.peeked = self.participants.rows.next(&mut self.errors);
-            self.next.clear();
-            if self.peeked {
-                self.next.extend_from_slice(self.participants.rows.cell(0).key_bytes().unwrap_or_default());
-            }
             match &mut self.buckets {
                 None => {
+                    let next = match self.peeked {
+                        true => self.participants.rows.cell(0).key_bytes().unwrap_or_default(),
+                        false => &[],
+                    };
                     let participants_file = &self.files[0];
                     for source in &mut self.sources {
                         let ctx = (&self.index, participants_file.as_str());
-                        let ids = (self.current.as_slice(), self.next.as_slice());
                         let out = (&mut timeline.events, &mut self.spare);
-                        source.pull(ordinal, ids, ctx, out, &mut self.errors);
+                        source.pull(ordinal, (current, next), ctx, out, &mut self.errors);
                     }
                 }
                 Some(buckets) => {
                     if let Some((id, bucket)) = buckets.get_mut(ordinal as usize) {
                         timeline.events = std::mem::take(bucket);
-                        if let Some(id) = id.take().filter(|id| **id != *self.current) {
+                        if let Some(id) = id.take().filter(|id| **id != *current) {
                             let file = &self.files[0];
                             self.errors.add(|| InputError {
                                 file: file.clone(),
                                 line,
                                 field: Some("id".into()),
-                                value: Some(show(&self.current)),
+                                value: Some(show(current)),
                                 message: format!(
                                     "participant ids `{}` and `{}` have the same 64-bit hash, which this \
                                      reader cannot tell apart: rename one of them",
-                                    show(&self.current),
+                                    show(current),
                                     show(&id)
                                 ),
                             });
@@ -833,65 +842,61 @@ impl TimelineReader {
         }
     }
 
-    /// Reads the current participant row into `participant`, and sets `current` to its id
-    /// bytes; false when the row has an error.
+    /// Reads the current participant row into `participant` (and its id into `current` when
+    /// it is not UTF-8, setting `raw`); false when the row has an error.
+    #[inline]
     fn read_participant(&mut self, ordinal: u32, participant: &mut Participant) -> bool {
+        let source = &self.participants;
+        self.raw = false;
+        let fast = match (&source.fast, source.rows.plain_csv()) {
+            (Some(fast), Some(plain)) => fast.read(&plain, &source.fields, participant),
+            _ => false,
+        };
+        if !fast {
+            return self.read_participant_general(ordinal, participant);
+        }
+        participant.origin = Origin { file: 0, line: source.rows.line };
+        // Most files repeat no id: then there is nothing to look up.
+        !self.index.has_repeats() || self.first_of_its_id(ordinal, &participant.id)
+    }
+
+    /// Whether the row at `ordinal`, whose id is `id`, is the first with its id: remembers the
+    /// id if it is repeated later, and reports it if it came earlier.
+    fn first_of_its_id(&mut self, ordinal: u32, id: &str) -> bool {
+        let rows = &self.participants.rows;
+        if self.index.repeated.contains(&ordinal) {
+            self.firsts.insert(ordinal, (id.to_string(), rows.line));
+        }
+        let Some(first) = self.index.repeats.get(&ordinal) else { return true };
+        let first = self.firsts.get(first);
+        self.errors.add(|| {
+            let message = match first {
+                Some((first_id, line)) if first_id != id => format!(
+                    "participant ids `{id}` and `{first_id}` (line {line}) have the same 64-bit \
+                     hash, which this reader cannot tell apart: rename one of them"
+                ),
+                Some((_, line)) => format!("duplicate participant id `{id}`: it is also on line {line}"),
+                None => format!("duplicate participant id `{id}`"),
+            };
+            InputError::row(rows, Some("id"), Some(id.to_string()), message)
+        });
+        false
+    }
+
+    /// `read_participant` for the rows the fast path leaves, and for JSON Lines: it words
+    /// every error. Out of line, as it is seldom taken.
+    #[inline(never)]
+    fn read_participant_general(&mut self, ordinal: u32, participant: &mut Participant) -> bool {
+        let mut id = std::mem::take(&mut participant.id);
+        id.clear();
+        let mut good = self.read_id(&mut id);
+        if good {
+            good = self.first_of_its_id(ordinal, &id);
+        }
+        participant.id = id;
         let source = &self.participants;
         let rows = &source.rows;
         let errors = &mut self.errors;
-        self.current.clear();
-        participant.id.clear();
-        let id_cell = rows.cell(0);
-        let mut good = true;
-        match id_cell.key_bytes() {
-            None => {
-                good = false;
-                errors.add(|| {
-                    let message = match id_cell {
-                        Cell::Nested | Cell::Bool(_) => format!("`{}` is not an id", id_cell.shown()),
-                        _ => "no id: every participant needs one".to_string(),
-                    };
-                    InputError::row(rows, Some("id"), None, message)
-                });
-            }
-            Some(bytes) => {
-                self.current.extend_from_slice(bytes);
-                match std::str::from_utf8(bytes) {
-                    Ok(id) => participant.id.push_str(id),
-                    Err(_) => {
-                        good = false;
-                        errors.add(|| {
-                            let value = show(bytes);
-                            let message = format!("`{value}` is not valid UTF-8 text: expected an id");
-                            InputError::row(rows, Some("id"), Some(value), message)
-                        });
-                    }
-                }
-            }
-        }
-        if good {
-            let id = &participant.id;
-            if self.index.repeated.contains(&ordinal) {
-                self.firsts.insert(ordinal, (id.clone(), rows.line));
-            }
-            if let Some(first) = self.index.repeats.get(&ordinal) {
-                good = false;
-                let first = self.firsts.get(first);
-                errors.add(|| {
-                    let message = match first {
-                        Some((first_id, line)) if first_id != id => format!(
-                            "participant ids `{id}` and `{first_id}` (line {line}) have the same 64-bit \
-                             hash, which this reader cannot tell apart: rename one of them"
-                        ),
-                        Some((_, line)) => {
-                            format!("duplicate participant id `{id}`: it is also on line {line}")
-                        }
-                        None => format!("duplicate participant id `{id}`"),
-                    };
-                    InputError::row(rows, Some("id"), Some(id.clone()), message)
-                });
-            }
-        }
         let values = &mut participant.fields;
         values.clear();
         for (slot, reader) in &source.fields {
@@ -909,6 +914,43 @@ impl TimelineReader {
         }
         participant.origin = Origin { file: 0, line: rows.line };
         good
+    }
+
+    /// Reads the current row's id into `id`, or into `current` (setting `raw`) when it is not
+    /// UTF-8; false after reporting a problem.
+    fn read_id(&mut self, id: &mut String) -> bool {
+        let rows = &self.participants.rows;
+        let errors = &mut self.errors;
+        let id_cell = rows.cell(0);
+        match id_cell.key_bytes() {
+            None => {
+                errors.add(|| {
+                    let message = match id_cell {
+                        Cell::Nested | Cell::Bool(_) => format!("`{}` is not an id", id_cell.shown()),
+                        _ => "no id: every participant needs one".to_string(),
+                    };
+                    InputError::row(rows, Some("id"), None, message)
+                });
+                false
+            }
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => {
+                    id.push_str(text);
+                    true
+                }
+                Err(_) => {
+                    self.current.clear();
+                    self.current.extend_from_slice(bytes);
+                    self.raw = true;
+                    errors.add(|| {
+                        let value = show(bytes);
+                        let message = format!("`{value}` is not valid UTF-8 text: expected an id");
+                        InputError::row(rows, Some("id"), Some(value), message)
+                    });
+                    false
+                }
+            },
+        }
     }
 
     /// In-memory mode: reads every event file whole, by participant.
@@ -1008,6 +1050,7 @@ impl TimelineReader {
     #[cfg(test)]
     fn without_fast_path(mut self) -> TimelineReader {
         self.sources.iter_mut().for_each(|s| s.fast = None);
+        self.participants.fast = None;
         self
     }
 }

@@ -741,7 +741,7 @@ impl TimelineReader {
         }
         let Some(format) = participants_format else { return Err(errors) };
         let index = match Rows::open(&inputs.participants, format, columns) {
-            Ok((rows, _)) => IdIndex::build(rows),
+            Ok((rows, _)) => IdIndex::build(rows, &inputs.participants),
             Err(e) => return Err(vec![e]),
         };
         let total_bytes = rows::size_of(&inputs.participants)

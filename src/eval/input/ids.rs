@@ -336,13 +336,12 @@ mod tests {
         }
     }
 
+    /// The `(hash, ordinal)` pairs of a file, and its number of rows.
+    type Ids = (Vec<(u64, u32)>, u32);
+
     /// The ids of a participants file with `header`, by the scan (`None` when it declines)
     /// and through `Rows`.
-    fn both(
-        dir: &Path,
-        header: &str,
-        body: &[u8],
-    ) -> (Option<(Vec<(u64, u32)>, u32)>, (Vec<(u64, u32)>, u32)) {
+    fn both(dir: &Path, header: &str, body: &[u8]) -> (Option<Ids>, Ids) {
         let path = dir.join("participants.csv");
         let mut text = header.as_bytes().to_vec();
         text.extend_from_slice(body);

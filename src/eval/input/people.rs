@@ -153,3 +153,157 @@ fn digits(bytes: &[u8]) -> Option<i64> {
     }
     Some(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{EventFile, Inputs, Ordering, TimelineReader};
+    use crate::eval::value::Timeline;
+
+    const CONTRACT: &str = r#"
+contract "Participants" {
+  currency GBP
+  outcomes achievable from 2025-04-01 to 2028-03-31
+  claims close 2028-09-30
+}
+
+enum Group { ready, needs_support, complex }
+
+participant {
+  born: date
+  left: date?
+  group: Group
+  score: 14..70
+  count: int?
+  note: text?
+  rate: decimal?
+}
+
+event survey {
+  on: date
+  mark: int
+}
+
+outcome surveyed "Surveyed" {
+  achieved when survey.mark > 3 in at least 1 of the 2 calendar months after participant.born
+  pays 10 GBP
+}
+"#;
+
+    /// A small, seeded generator: the same files on every run.
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+
+        /// The first choice seven times in eight, else any.
+        fn mostly<'a>(&mut self, choices: &[&'a str]) -> &'a str {
+            if self.below(8) == 0 { choices[self.below(choices.len())] } else { choices[0] }
+        }
+    }
+
+    /// Every timeline, the errors kept and their count.
+    fn read(
+        contract: &crate::ir::Contract,
+        inputs: &Inputs,
+        fast: bool,
+    ) -> (Vec<Timeline>, Vec<String>, u64) {
+        let reader = TimelineReader::open(contract, inputs).expect("opens");
+        let mut reader = if fast { reader } else { reader.without_fast_path() };
+        let mut timelines = Vec::new();
+        while let Some(timeline) = reader.next_timeline() {
+            timelines.push(timeline);
+        }
+        let errors = reader.errors().iter().map(|e| e.to_string()).collect();
+        (timelines, errors, reader.error_count())
+    }
+
+    #[test]
+    fn the_fast_path_reads_random_participants_as_the_general_path_does() {
+        let contract =
+            crate::compile("participants.pay", CONTRACT, &crate::resolve::NoFiles).ir.expect("compiles");
+        let dir = tempfile::tempdir().unwrap();
+        let mut random = Random(3);
+        let columns = ["id", "born", "left", "group", "score", "count", "note", "rate"];
+        // DEL stands for a byte that is not UTF-8 (0xFF), written after formatting.
+        let ids = ["P1", "P2", "", "P\u{7f}", "P\u{e9}", "\"P3\"", "\"P,4\""];
+        let dates = ["2008-09-28", "2023-02-29", "2024-13-01", "", "28/09/2008", "\"2009-01-31\""];
+        let groups = ["ready", "needs_support", "complex", "Ready", "", "ready ", "\"complex\""];
+        let scores = ["14", "70", "071", "+20", "-3", "71", "", "1e1", "20.0", "99999999999999999999"];
+        let counts = ["", "5", "-5", "007", "99999999999999999999", "x", "1.5"];
+        let notes = ["", "plain", "\"a, b\"", "\u{7f}", "\u{e9}t\u{e9}"];
+        let rates = ["", "1.5", "-0.25", "x", "1e3"];
+        let (mut read_rows, mut bad_rows) = (0, 0);
+        for round in 0..60 {
+            // The columns in any order, now and then after a byte-order mark.
+            let mut order: Vec<usize> = (0..columns.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, random.below(i + 1));
+            }
+            let mut text = if random.below(4) == 0 { "\u{feff}".to_string() } else { String::new() };
+            text.push_str(&order.iter().map(|&c| columns[c]).collect::<Vec<_>>().join(","));
+            text.push('\n');
+            let mut events = String::from("participant,type,id,on,mark\n");
+            let mut n = 0;
+            for _ in 0..16 {
+                // Mostly the next id; now and then an earlier one, a blank or an odd one.
+                let id = match random.below(10) {
+                    0 => ids[random.below(ids.len())].to_string(),
+                    _ => format!("P{}", n + 1),
+                };
+                n += 1;
+                let id = id.as_str();
+                let values = [
+                    id,
+                    random.mostly(&dates),
+                    if random.below(2) == 0 { "" } else { random.mostly(&dates) },
+                    random.mostly(&groups),
+                    random.mostly(&scores),
+                    random.mostly(&counts),
+                    random.mostly(&notes),
+                    random.mostly(&rates),
+                ];
+                let mut row: Vec<&str> = order.iter().map(|&c| values[c]).collect();
+                match random.below(12) {
+                    0 => row.push("extra"),
+                    1 => {
+                        row.pop();
+                    }
+                    _ => {}
+                }
+                text.push_str(&row.join(","));
+                text.push_str(match random.below(6) {
+                    0 => "\r\n",
+                    1 => "\n\n",
+                    2 => "\n\r\n",
+                    _ => "\n",
+                });
+                for _ in 0..random.below(3) {
+                    let mark = random.mostly(&["4", "1", "x"]);
+                    events.push_str(&format!("{id},survey,,{},{mark}\n", random.mostly(&dates)));
+                }
+            }
+            let not_utf8 =
+                |text: &str| -> Vec<u8> { text.bytes().map(|b| if b == 0x7F { 0xFF } else { b }).collect() };
+            let participants = dir.path().join(format!("participants{round}.csv"));
+            let events_file = dir.path().join(format!("events{round}.csv"));
+            std::fs::write(&participants, not_utf8(&text)).unwrap();
+            std::fs::write(&events_file, not_utf8(&events)).unwrap();
+            for ordering in [Ordering::Grouped, Ordering::InMemory] {
+                let inputs = Inputs {
+                    participants: participants.clone(),
+                    events: vec![EventFile { path: events_file.clone(), event: None }],
+                    format: None,
+                    ordering,
+                };
+                let fast = read(&contract, &inputs, true);
+                read_rows += fast.0.len();
+                bad_rows += fast.2;
+                assert_eq!(fast, read(&contract, &inputs, false), "round {round}, {ordering:?}");
+            }
+        }
+        assert!(read_rows > 600 && bad_rows > 1_000, "{read_rows} participants read, {bad_rows} errors");
+    }
+}

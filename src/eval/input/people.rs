@@ -246,14 +246,12 @@ outcome surveyed "Surveyed" {
             text.push_str(&order.iter().map(|&c| columns[c]).collect::<Vec<_>>().join(","));
             text.push('\n');
             let mut events = String::from("participant,type,id,on,mark\n");
-            let mut n = 0;
-            for _ in 0..16 {
+            for n in 0..16 {
                 // Mostly the next id; now and then an earlier one, a blank or an odd one.
                 let id = match random.below(10) {
                     0 => ids[random.below(ids.len())].to_string(),
                     _ => format!("P{}", n + 1),
                 };
-                n += 1;
                 let id = id.as_str();
                 let values = [
                     id,

@@ -42,30 +42,14 @@ pub(super) fn hash(id: &[u8]) -> u64 {
         let product = u128::from(a) * u128::from(b);
         (product as u64) ^ ((product >> 64) as u64)
     };
-    let n = id.len();
-    let mut h = K0 ^ n as u64;
-    let mut rest = id;
-    while let Some((chunk, after)) = rest.split_first_chunk::<8>()
-        && !after.is_empty()
-    {
-        h = mix(h ^ u64::from_le_bytes(*chunk), K1);
-        rest = after;
+    let mut h = K0 ^ id.len() as u64;
+    let mut chunks = id.chunks_exact(8);
+    for chunk in &mut chunks {
+        h = mix(h ^ u64::from_le_bytes(chunk.try_into().unwrap_or_default()), K1);
     }
-    // The last one to eight bytes by loads that may overlap each other (every byte is in
-    // the word, and the length is mixed in): copying a short tail into a zeroed word called
-    // `memcpy`, which cost more than the rest of the hash.
-    let tail = match rest.len() {
-        8 => u64::from_le_bytes(rest.try_into().unwrap_or_default()),
-        4..=7 => {
-            let word = |at: usize| u32::from_le_bytes(rest[at..at + 4].try_into().unwrap_or_default());
-            u64::from(word(0)) | u64::from(word(rest.len() - 4)) << 32
-        }
-        1..=3 => {
-            u64::from(rest[0]) | u64::from(rest[rest.len() / 2]) << 8 | u64::from(rest[rest.len() - 1]) << 16
-        }
-        _ => 0,
-    };
-    h = mix(h ^ tail, K1);
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = mix(h ^ u64::from_le_bytes(tail), K1);
     mix(h, K2)
 }
 

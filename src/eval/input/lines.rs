@@ -260,6 +260,181 @@ impl CsvLines {
     }
 }
 
+/// Bytes [`CsvLines::peek`] looks at for a line: a line ends within them or is declined.
+const PEEK: usize = 64;
+
+/// The most values a line read by [`CsvLines::peek`] may have (a 64-byte line has room for
+/// more, but no event file's header is that wide).
+pub(super) const PEEK_VALUES: usize = 32;
+
+/// A plain line at the reader's position, split, as [`CsvLines::peek`] found it: what
+/// `next_record` would read there, without reading it.
+pub(super) struct Peeked<'a> {
+    /// The buffer from the line's start: the line, and at least 16 bytes more, so that any
+    /// value's first 16 bytes can be loaded at once (`word`).
+    bytes: &'a [u8; PEEK + 16],
+    /// Value `i` is `bytes[bounds[i] + 1..bounds[i + 1]]` (`bounds[0]` is 255, so that its
+    /// `+ 1` wraps to 0): each comma's place, then where the last value ends (without the CR
+    /// of a CRLF line, as `Rows::cell` gives it). One store a comma.
+    bounds: [u8; PEEK_VALUES + 1],
+    /// The line's length with its LF.
+    len: usize,
+    /// A bit for each byte of 0x80 or more.
+    non_ascii: u64,
+}
+
+impl<'a> Peeked<'a> {
+    /// The line's length with its LF.
+    #[inline(always)]
+    pub(super) fn len_with_lf(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn range(&self, i: usize) -> (usize, usize) {
+        (usize::from(self.bounds[i].wrapping_add(1)), usize::from(self.bounds[i + 1]))
+    }
+
+    /// Value `i` (`i` less than the width `peek` was given).
+    #[inline(always)]
+    pub(super) fn value(&self, i: usize) -> &'a [u8] {
+        let bytes: &'a [u8; PEEK + 16] = self.bytes;
+        let (start, end) = self.range(i);
+        &bytes[start..end]
+    }
+
+    /// The length of value `i`, and the 16 bytes from its start as a little-endian number
+    /// (those past its end included: `Word` masks them off). An id or a type name is compared
+    /// with that in a few instructions, against a call to `memcmp`.
+    #[inline(always)]
+    pub(super) fn word(&self, i: usize) -> (usize, u128) {
+        let (start, end) = self.range(i);
+        let mut word = [0; 16];
+        word.copy_from_slice(&self.bytes[start..start + 16]);
+        (end.wrapping_sub(start), u128::from_le_bytes(word))
+    }
+
+    /// Whether value `i` is ASCII (so also UTF-8).
+    #[inline(always)]
+    pub(super) fn is_ascii(&self, i: usize) -> bool {
+        let (start, end) = self.range(i);
+        // `end` is at most 63 (the line's LF is within `PEEK` bytes), so neither shift
+        // overflows.
+        let bits = (1u64 << end) - (1u64 << start);
+        self.non_ascii & bits == 0
+    }
+}
+
+impl CsvLines {
+    /// The line at the reader's position when `next_record` would read it as a plain record
+    /// of exactly `width` values, ending within the next 64 bytes of the buffer; `None`
+    /// (nothing consumed, nothing changed) for any other: a quote before its LF, another
+    /// number of values, an empty line, a line longer than 64 bytes or crossing the end of
+    /// what is buffered, the first line of the file. The caller reads it from the returned
+    /// bytes and then calls [`take_peeked`](Self::take_peeked), or leaves it to
+    /// `next_record`.
+    ///
+    /// This is the fused path of event rows (see `fast`): one set of masks for the whole line
+    /// finds its LF, commas and quotes, and the values' bounds go to a small array rather
+    /// than a `Vec`, then read in place.
+    #[inline(always)]
+    pub(super) fn peek(&self, width: usize) -> Option<Peeked<'_>> {
+        if self.first || width == 0 || width > PEEK_VALUES {
+            return None;
+        }
+        let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
+        let (lfs, quotes, commas, non_ascii) = masks64(bytes);
+        // Bytes past `len` are left from earlier reads: an LF must come before them.
+        let buffered = self.len - self.pos;
+        let lfs = if buffered < PEEK { lfs & ((1u64 << buffered) - 1) } else { lfs };
+        if lfs == 0 {
+            return None;
+        }
+        let end = lfs.trailing_zeros();
+        let before = (1u64 << end) - 1;
+        let mut commas = commas & before;
+        if quotes & before != 0 || commas.count_ones() as usize + 1 != width {
+            return None;
+        }
+        let mut bounds = [0u8; PEEK_VALUES + 1];
+        bounds[0] = u8::MAX;
+        for bound in &mut bounds[1..width] {
+            // Below 64, so it fits a byte.
+            *bound = commas.trailing_zeros() as u8;
+            commas &= commas - 1;
+        }
+        let mut last = end as u8;
+        if last > bounds[width - 1].wrapping_add(1) && bytes[usize::from(last) - 1] == b'\r' {
+            last -= 1;
+        }
+        bounds[width] = last;
+        Some(Peeked { bytes, bounds, len: end as usize + 1, non_ascii })
+    }
+
+    /// Moves past the line `peek` gave, as `next_record` would have read it: the current
+    /// record is then that line (with no values kept, as the caller has read them), and its
+    /// line number is returned.
+    #[inline(always)]
+    pub(super) fn take_peeked(&mut self, len: usize) -> u64 {
+        self.record_line = self.line;
+        self.line += 1;
+        self.pos += len;
+        self.in_quoted = false;
+        self.fields.clear();
+        self.record_line
+    }
+}
+
+/// The LFs, double quotes, commas and bytes of 0x80 or more of the first 64 bytes, one bit per
+/// byte.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let (mut lfs, mut quotes, mut commas, mut high) = (0u64, 0u64, 0u64, 0u64);
+    for block in 0..PEEK / 16 {
+        // SAFETY: SSE2 is enabled on every x86_64 target, and the 16 bytes at `16 * block`
+        // are within `bytes` (at most 48 + 16 of its 80); `_mm_loadu_si128` needs no
+        // alignment.
+        unsafe {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(16 * block).cast::<__m128i>());
+            let mask = |byte: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32;
+            let shift = 16 * block as u32;
+            lfs |= u64::from(mask(b'\n')) << shift;
+            quotes |= u64::from(mask(b'"')) << shift;
+            commas |= u64::from(mask(b',')) << shift;
+            high |= u64::from(_mm_movemask_epi8(v) as u32) << shift;
+        }
+    }
+    (lfs, quotes, commas, high)
+}
+
+/// [`masks64`] a byte at a time: for other processors, and the reference the SSE2 version
+/// is tested against.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn masks64_bytes(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+    let (mut lfs, mut quotes, mut commas, mut high) = (0u64, 0u64, 0u64, 0u64);
+    for (i, &b) in bytes[..PEEK].iter().enumerate() {
+        let bit = 1u64 << i;
+        match b {
+            b'\n' => lfs |= bit,
+            b'"' => quotes |= bit,
+            b',' => commas |= bit,
+            _ => {}
+        }
+        if b >= 0x80 {
+            high |= bit;
+        }
+    }
+    (lfs, quotes, commas, high)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+    masks64_bytes(bytes)
+}
+
 /// What [`split_line`] found at the start of the bytes it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Split {

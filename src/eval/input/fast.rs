@@ -150,6 +150,10 @@ impl Word {
     }
 }
 
+/// Rows read by the fused path, for the tests to see that it is taken.
+#[cfg(test)]
+static FUSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// What [`EventSource::read_fused`] did with the line at the reader's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Fused {
@@ -227,6 +231,8 @@ impl EventSource {
         record.start = start;
         record.end = end;
         let number = lines.take_peeked(len);
+        #[cfg(test)]
+        FUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         record.origin = Origin { file: self.file, line: number };
         self.rows.line = number;
         Fused::Read
@@ -437,6 +443,7 @@ pub(super) fn short_str(bytes: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::super::{EventFile, Inputs, Ordering, TimelineReader};
+    use super::FUSED;
     use crate::eval::value::Timeline;
     use std::io::Write;
 
@@ -524,14 +531,28 @@ mod tests {
             "123456789012345678",
         ];
         let scores = ["14", "70", "71", "13", "", "50.0", "+20", "-0", "030", "2e1"];
-        let ids = ["E1", "", "E\u{e9}", "\"E,2\"", "E\u{7f}", "x"];
+        // The long id makes a line longer than the 64 bytes the fused path looks at.
+        let ids = [
+            "E1",
+            "",
+            "E\u{e9}",
+            "\"E,2\"",
+            "E\u{7f}",
+            "x",
+            "E1234567890123456",
+            "E-long-0123456789-0123456789",
+        ];
         let types = ["employment", "wellbeing_survey", "", "bogus", "Employment"];
         let (mut read_rows, mut bad_rows) = (0, 0);
+        let fused_before = FUSED.load(std::sync::atomic::Ordering::Relaxed);
         for round in 0..40 {
+            // Every tenth round is larger than the read buffer (64 KiB), so that lines
+            // straddle its refills; a third of the files end with no LF.
+            let (people, rows) = if round % 10 == 3 { (300, 2000) } else { (4, 60) };
             let participants = dir.path().join(format!("participants{round}.csv"));
             let mut file = std::fs::File::create(&participants).unwrap();
             file.write_all(b"id,born,referred,group\n").unwrap();
-            for p in 1..=4 {
+            for p in 1..=people {
                 let group = random.pick(&["ready", "complex", "needs_support", "bogus"]);
                 writeln!(file, "P{p},2008-09-28,{},{group}", random.pick(&dates[..6])).unwrap();
             }
@@ -541,12 +562,12 @@ mod tests {
             let single = dir.path().join(format!("surveys{round}.csv"));
             let mut survey_data = b"participant,id,on,score,type\r\n".to_vec();
             let mut p = 1;
-            for _ in 0..60 {
+            for _ in 0..rows {
                 if random.below(5) == 0 {
                     p += 1;
                 }
                 let participant =
-                    if random.below(30) == 0 { "P9".to_string() } else { format!("P{}", p.min(4)) };
+                    if random.below(30) == 0 { "P999".to_string() } else { format!("P{}", p.min(people)) };
                 let end = if random.below(4) == 0 { "\r\n" } else { "\n" };
                 let row = match random.below(3) {
                     0 => format!(
@@ -574,6 +595,13 @@ mod tests {
                         random.mostly(&hours),
                     ),
                 };
+                let row = match random.below(40) {
+                    // An empty line, a row with a value too many, one with a value too few.
+                    0 => end.to_string(),
+                    1 => row.replacen(',', ",,", 1),
+                    2 => row.replacen(',', "", 1),
+                    _ => row,
+                };
                 data.extend(row.as_bytes());
                 let survey = format!(
                     "{participant},{},{},{},{}\r\n",
@@ -583,6 +611,11 @@ mod tests {
                     random.pick(&["", "wellbeing_survey", "employment"]),
                 );
                 survey_data.extend(survey.as_bytes());
+            }
+            if round % 3 == 0 {
+                while data.last().is_some_and(|b| b.is_ascii_whitespace()) {
+                    data.pop();
+                }
             }
             // DEL stands for a byte that is not UTF-8.
             let not_utf8 = |data: Vec<u8>| -> Vec<u8> {
@@ -606,6 +639,8 @@ mod tests {
                 assert_eq!(fast, read(&contract, &inputs, false), "round {round}");
             }
         }
-        assert!(read_rows > 500 && bad_rows > 500, "{read_rows} rows read, {bad_rows} errors");
+        assert!(read_rows > 5000 && bad_rows > 1000, "{read_rows} rows read, {bad_rows} errors");
+        let fused = FUSED.load(std::sync::atomic::Ordering::Relaxed) - fused_before;
+        assert!(fused > 3000, "{fused} rows by the fused path");
     }
 }

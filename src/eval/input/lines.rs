@@ -353,7 +353,8 @@ impl CsvLines {
         let end = lfs.trailing_zeros();
         let before = (1u64 << end) - 1;
         let mut commas = commas & before;
-        if quotes & before != 0 || commas.count_ones() as usize + 1 != width {
+        // An empty line is no record (`next_record` skips it).
+        if end == 0 || quotes & before != 0 || commas.count_ones() as usize + 1 != width {
             return None;
         }
         let mut bounds = [0u8; PEEK_VALUES + 1];
@@ -612,6 +613,120 @@ mod tests {
                 assert_eq!(split, ended, "{rest:?}");
             }
         }
+    }
+
+    #[test]
+    fn masks_of_64_bytes_are_as_byte_by_byte() {
+        let bytes: Vec<u8> = (0..=255u8).chain(b",,\",-,-.\n\n,a\n\"\xff\x80\x7f".iter().copied()).collect();
+        for offset in 0..bytes.len() - PEEK - 16 {
+            let window: &[u8; PEEK + 16] = bytes[offset..offset + PEEK + 16].try_into().unwrap();
+            assert_eq!(masks64(window), masks64_bytes(window), "at {offset}");
+        }
+    }
+
+    /// Reads `data` twice, once with `peek` wherever it reads a line and once with
+    /// `next_record` alone, and holds the two equal: values (the last without the CR
+    /// `Rows::cell` takes off), line numbers and position. Returns how many lines `peek` read.
+    fn peek_as_next_record(data: &[u8], width: usize) -> usize {
+        // Two opens, not clones: a clone shares the file's position.
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(data).unwrap();
+        let open = || CsvLines::new(File::open(file.path()).unwrap(), Vec::new(), 0);
+        let (mut peeking, mut plain) = (open(), open());
+        // The header, as `Rows::open` reads it.
+        assert_eq!(peeking.next_record().unwrap(), plain.next_record().unwrap());
+        let mut peeked = 0;
+        loop {
+            let expected = plain.next_record().unwrap();
+            let values: Vec<Vec<u8>> = (0..plain.len())
+                .map(|i| {
+                    let value = plain.get(i).unwrap();
+                    if i + 1 == width { value.strip_suffix(b"\r").unwrap_or(value) } else { value }.to_vec()
+                })
+                .collect();
+            let got = match peeking.peek(width) {
+                Some(line) => {
+                    assert!(expected, "peeked past the end");
+                    let got: Vec<Vec<u8>> = (0..width).map(|i| line.value(i).to_vec()).collect();
+                    for (i, value) in got.iter().enumerate() {
+                        let (len, word) = line.word(i);
+                        assert_eq!(len, value.len());
+                        let mut bytes = word.to_le_bytes().to_vec();
+                        bytes.truncate(len.min(16));
+                        assert_eq!(bytes, value[..len.min(16)]);
+                        assert_eq!(line.is_ascii(i), value.is_ascii());
+                    }
+                    let len = line.len_with_lf();
+                    assert_eq!(peeking.take_peeked(len), plain.record_line);
+                    peeked += 1;
+                    got
+                }
+                None => {
+                    assert_eq!(peeking.next_record().unwrap(), expected);
+                    if !expected {
+                        break;
+                    }
+                    assert_eq!(peeking.record_line, plain.record_line);
+                    (0..peeking.len())
+                        .map(|i| {
+                            let value = peeking.get(i).unwrap();
+                            if i + 1 == width { value.strip_suffix(b"\r").unwrap_or(value) } else { value }
+                                .to_vec()
+                        })
+                        .collect()
+                }
+            };
+            assert_eq!(got, values, "line {}", plain.record_line);
+            assert_eq!(peeking.position(), plain.position());
+        }
+        assert_eq!(peeking.position(), plain.position());
+        peeked
+    }
+
+    #[test]
+    fn peek_reads_a_line_as_next_record_does() {
+        for (data, width) in [
+            (&b"a,b,c\n1,2,3\n"[..], 3),
+            (b"a,b,c\n1,2,3", 3),
+            (b"a,b,c\r\n1,2,\r\n\r\n,,\r\n4,5,6\r", 3),
+            (b"a,b\n\n\n1,2\n\n3,4\n\n", 2),
+            (b"a,b\n1,\"two\nlines\"\n3,4\n", 2),
+            (b"a,b\n1,2,3\n4\n5,6\n", 2),
+            (b"a\n\n1\n\r\n\r\r\n", 1),
+        ] {
+            peek_as_next_record(data, width);
+        }
+        // Random lines, over several buffers' worth, so that lines cross its refills.
+        let mut state = 7u64;
+        let mut below = |n: u64| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let values = [
+            "",
+            "P12",
+            "employment",
+            "2026-11-14",
+            "\r",
+            "\"q,\"",
+            "x\"y",
+            "\u{e9}t\u{e9}",
+            "0123456789abcdef0123",
+        ];
+        let mut data = b"a,b,c,d\n".to_vec();
+        while data.len() < 3 * BUFFER {
+            let width = if below(20) == 0 { 3 + below(3) } else { 4 };
+            let line: Vec<&str> = (0..width).map(|_| values[below(values.len() as u64) as usize]).collect();
+            data.extend(line.join(",").as_bytes());
+            data.extend(if below(3) == 0 { &b"\r\n"[..] } else { b"\n" });
+            if below(30) == 0 {
+                data.push(b'\n');
+            }
+        }
+        let peeked = peek_as_next_record(&data, 4);
+        assert!(peeked > 1000, "{peeked} lines peeked");
+        data.truncate(data.len() - 1);
+        peek_as_next_record(&data, 4);
     }
 
     #[test]

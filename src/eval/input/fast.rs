@@ -201,10 +201,19 @@ impl EventSource {
         let index = match fast.type_column {
             Some(column) => {
                 let t = line.word(column);
-                let named =
-                    |i: usize| fast.plans[i].name.is(t, || line.value(column), self.plans[i].name.as_bytes());
-                if named(self.last) {
-                    self.last
+                let named = |i: usize| match (fast.plans.get(i), self.plans.get(i)) {
+                    (Some(compiled), Some(plan)) => {
+                        compiled.name.is(t, || line.value(column), plan.name.as_bytes())
+                    }
+                    _ => false,
+                };
+                // Written out for the last plan, which is inlined then; the closure is not.
+                let last = self.last;
+                let (Some(compiled), Some(plan)) = (fast.plans.get(last), self.plans.get(last)) else {
+                    return Fused::Declined;
+                };
+                if compiled.name.is(t, || line.value(column), plan.name.as_bytes()) {
+                    last
                 } else if let Some(i) = (0..self.plans.len()).find(|&i| named(i)) {
                     self.last = i;
                     i
@@ -328,7 +337,7 @@ fn fill_line(
         }
     }
     for &column in &compiled.blank {
-        if !line.value(column).is_empty() {
+        if !line.is_empty(column) {
             return None;
         }
     }

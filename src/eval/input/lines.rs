@@ -292,7 +292,17 @@ impl<'a> Peeked<'a> {
 
     #[inline(always)]
     fn range(&self, i: usize) -> (usize, usize) {
-        (usize::from(self.bounds[i].wrapping_add(1)), usize::from(self.bounds[i + 1]))
+        // `i` is below the width, at most `PEEK_VALUES`, and every bound below 64 (the LF is
+        // within `PEEK` bytes): the masks change nothing but spare the bounds checks.
+        let i = i % PEEK_VALUES;
+        (usize::from(self.bounds[i].wrapping_add(1)) % PEEK, usize::from(self.bounds[i + 1]) % PEEK)
+    }
+
+    /// Whether value `i` is empty.
+    #[inline(always)]
+    pub(super) fn is_empty(&self, i: usize) -> bool {
+        let i = i % PEEK_VALUES;
+        self.bounds[i].wrapping_add(1) == self.bounds[i + 1]
     }
 
     /// Value `i` (`i` less than the width `peek` was given).
@@ -354,15 +364,21 @@ impl CsvLines {
         let before = (1u64 << end) - 1;
         let mut commas = commas & before;
         // An empty line is no record (`next_record` skips it).
-        if end == 0 || quotes & before != 0 || commas.count_ones() as usize + 1 != width {
+        if end == 0 || quotes & before != 0 {
             return None;
         }
         let mut bounds = [0u8; PEEK_VALUES + 1];
         bounds[0] = u8::MAX;
         for bound in &mut bounds[1..width] {
-            // Below 64, so it fits a byte.
+            // At most 64 (when no comma is left), so it fits a byte.
             *bound = commas.trailing_zeros() as u8;
-            commas &= commas - 1;
+            commas &= commas.wrapping_sub(1);
+        }
+        // Exactly `width - 1` commas: none left over, and none missing (a missing one left
+        // 64, past the LF, as the last bound; `bounds[0]` is 255, which wraps to 0).
+        // Cheaper than counting them first.
+        if commas != 0 || bounds[width - 1].wrapping_add(1) > PEEK as u8 {
+            return None;
         }
         let mut last = end as u8;
         if last > bounds[width - 1].wrapping_add(1) && bytes[usize::from(last) - 1] == b'\r' {

@@ -7,10 +7,10 @@
 //! at the reader's position without `Rows::next` splitting it first: `CsvLines::peek` finds
 //! its LF, commas and quotes with one set of 64-byte masks and keeps the values' bounds in
 //! a small array, ids and type names are compared as 16-byte words (`Word`), and only a
-//! line read whole is consumed. Measured with callgrind (100k participants), it took the
-//! whole evaluation from 1,836 to 1,677 instructions an event, against `Rows::next` and
-//! `fill_fast`. The other (`fill_fast`) reads a row that `Rows::next` has split: the rows the
-//! fused path declines, and in-memory mode.
+//! line read whole is consumed. Measured with callgrind (100k participants, 10 events
+//! each), it took the whole evaluation from 1,836 to 1,620 instructions an event. The other
+//! (`fill_fast`) reads a row that `Rows::next` has split: the rows the fused path declines,
+//! and in-memory mode.
 //!
 //! Neither may ever decide differently from the general path (`EventSource::fill_event`),
 //! only sooner: each reads a row only when every check passes, and hands any other row (a

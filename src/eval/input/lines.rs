@@ -407,23 +407,31 @@ impl CsvLines {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let (mut lfs, mut quotes, mut commas, mut high) = (0u64, 0u64, 0u64, 0u64);
-    for block in 0..PEEK / 16 {
-        // SAFETY: SSE2 is enabled on every x86_64 target, and the 16 bytes at `16 * block`
-        // are within `bytes` (at most 48 + 16 of its 80); `_mm_loadu_si128` needs no
-        // alignment.
-        unsafe {
-            let v = _mm_loadu_si128(bytes.as_ptr().add(16 * block).cast::<__m128i>());
-            let mask = |byte: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32;
-            let shift = 16 * block as u32;
-            lfs |= u64::from(mask(b'\n')) << shift;
-            quotes |= u64::from(mask(b'"')) << shift;
-            commas |= u64::from(mask(b',')) << shift;
-            high |= u64::from(_mm_movemask_epi8(v) as u32) << shift;
-        }
-    }
-    (lfs, quotes, commas, high)
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled on every x86_64 target, and the 16 bytes at `16 * i` are
+    // within `bytes` (at most 48 + 16 of its 80); `_mm_loadu_si128` needs no alignment.
+    let v: [__m128i; 4] =
+        std::array::from_fn(|i| unsafe { _mm_loadu_si128(bytes.as_ptr().add(16 * i).cast::<__m128i>()) });
+    // SAFETY (this block and the three after): SSE2 arithmetic on values already loaded,
+    // which every x86_64 processor has.
+    let equal = |byte: u8| v.map(|v| unsafe { _mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8)) });
+    let bits = |m: [__m128i; 4]| {
+        m.iter()
+            .enumerate()
+            .fold(0u64, |bits, (i, m)| bits | u64::from(unsafe { _mm_movemask_epi8(*m) } as u32) << (16 * i))
+    };
+    // Quotes and bytes of 0x80 or more are rare: whether there is any in the 64 bytes is
+    // found with one movemask, and their bits only when there is (saving some 20
+    // instructions a line, measured with callgrind).
+    let any = |m: [__m128i; 4]| unsafe {
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(m[0], m[1]), _mm_or_si128(m[2], m[3]))) != 0
+    };
+    let quotes = equal(b'"');
+    let quotes = if any(quotes) { bits(quotes) } else { 0 };
+    let high = if any(v) { bits(v) } else { 0 };
+    (bits(equal(b'\n')), quotes, bits(equal(b',')), high)
 }
 
 /// [`masks64`] a byte at a time: for other processors, and the reference the SSE2 version

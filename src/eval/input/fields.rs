@@ -325,18 +325,22 @@ fn quantity_words(unit: &str) -> String {
 /// from bytes: the UTF-8 check `Day::parse` would need costs more than the parse itself.
 #[inline(always)]
 pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
-    let (Some(y), Some(m), Some(d)) = (b.get(0..4), b.get(5..7), b.get(8..10)) else {
+    let Ok(&[b0, b1, b2, b3, b4, b5, b6, b7, b8, b9]) = <&[u8; 10]>::try_from(b) else {
         return Err(Problem::Malformed);
     };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    // `YYYY-MM-` and `DD` as two loads (gathering the eight digits byte by byte cost about 13
+    // instructions a date, measured with callgrind).
+    let head = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    if (head >> 32) as u8 != b'-' || (head >> 56) as u8 != b'-' {
         return Err(Problem::Malformed);
     }
-    let [y0, y1, y2, y3, m0, m1, d0, d1] = [y[0], y[1], y[2], y[3], m[0], m[1], d[0], d[1]];
+    let digits =
+        head & 0xFFFF_FFFF | (head >> 40 & 0xFFFF) << 32 | u64::from(u16::from_le_bytes([b8, b9])) << 48;
     // The eight digits at once: XOR maps exactly the bytes `0`..=`9` to 0..=9, and a byte
     // of 10 or more then gets its high bit from the addition (0x76 + 10 = 0x80), one of
     // 0x80 or more from the OR. A carry out of a byte, or out of the word (so the sum
     // wraps), comes only from a byte that fails.
-    let n = u64::from_le_bytes([y0, y1, y2, y3, m0, m1, d0, d1]) ^ 0x3030_3030_3030_3030;
+    let n = digits ^ 0x3030_3030_3030_3030;
     if (n.wrapping_add(0x7676_7676_7676_7676) | n) & 0x8080_8080_8080_8080 != 0 {
         return Err(Problem::Malformed);
     }

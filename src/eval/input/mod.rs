@@ -493,12 +493,20 @@ impl EventSource {
         errors: &mut Errors,
     ) {
         let (id, next) = ids;
+        let words = fast::Ids { id, id_word: fast::Word::new(id), next, next_word: fast::Word::new(next) };
         loop {
             match self.state {
                 State::Exhausted => return,
                 State::Waiting(k) if k > ordinal => return,
                 State::Waiting(_) => self.state = State::Unread,
                 State::Empty => {
+                    // Most rows are read straight from the buffer (see `fast`); a row of the
+                    // next participant is left unread, where the next call finds it.
+                    match self.read_fused(&words, out, spare) {
+                        fast::Fused::Read => continue,
+                        fast::Fused::Next => return,
+                        fast::Fused::Declined => {}
+                    }
                     self.state = if self.rows.next(errors) { State::Unread } else { State::Exhausted };
                 }
                 State::Unread => {

@@ -332,6 +332,16 @@ impl Rows {
         }
     }
 
+    /// The CSV reader, while rows remain, for the fused path of event rows (`fast`), which
+    /// reads a plain line straight from its buffer and then sets `line` itself.
+    #[inline(always)]
+    pub(super) fn csv_lines(&mut self) -> Option<&mut CsvLines> {
+        match &mut self.inner {
+            Inner::Csv(csv) if !self.done => Some(&mut csv.record),
+            _ => None,
+        }
+    }
+
     /// The current row's cell for a slot.
     #[inline(always)]
     pub(super) fn cell(&self, slot: usize) -> Cell<'_> {

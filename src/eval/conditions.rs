@@ -9,7 +9,7 @@
 use super::day::Day;
 use super::decide::Reason;
 use super::interpret::{Scope, Seen};
-use super::plan::{CCondition, CExpr, CFilter, CWindow};
+use super::plan::{Anchor, CCondition, CExpr, CFilter, CWindow};
 use super::value::{EventRecord, Value};
 use crate::ir;
 
@@ -150,8 +150,19 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
     }
 
     fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
-        let (start, end) = self.scope.window(w)?;
+        let anchor = self.anchor(w.anchor, &w.start)?;
+        let (start, end) = self.scope.window_from(w, anchor)?;
         Some((self.not_before.map_or(start, |n| start.max(n)), end))
+    }
+
+    /// The date a window is measured from: by its compiled anchor, but when explaining
+    /// (which keeps the general path, so that the fast-path tests compare the two).
+    #[inline]
+    fn anchor(&self, anchor: Option<Anchor>, start: &CExpr) -> Option<Day> {
+        match anchor {
+            Some(anchor) if self.trace.is_none() => anchor.day(self.scope.known.participant),
+            _ => self.scope.day(start),
+        }
     }
 
     fn records(&self, event: usize) -> &'a [Seen<'t>] {
@@ -264,8 +275,18 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     .collect();
                 Verdict::NotAchieved { reason: Reason::Text(reasons.join("; and ")) }
             }
-            CCondition::Periods { filter, at_least, of, period, start, day_after, counting, excluding } => {
-                let Some(anchor) = self.scope.day(start) else { return missing_anchor() };
+            CCondition::Periods {
+                filter,
+                at_least,
+                of,
+                period,
+                start,
+                anchor,
+                day_after,
+                counting,
+                excluding,
+            } => {
+                let Some(anchor) = self.anchor(*anchor, start) else { return missing_anchor() };
                 let mut first = if *day_after { anchor.plus_days(1) } else { anchor };
                 if let Some(n) = self.not_before {
                     first = first.max(n);

@@ -365,12 +365,15 @@ impl<'a, 't> Scope<'a, 't> {
     /// A window's first and last day, or `None` when its anchor is missing. The last day is
     /// never after the contract's achievable period.
     pub fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
-        let anchor = self.day(&w.start)?;
+        self.window_from(w, self.day(&w.start)?)
+    }
+
+    /// [`Self::window`], its anchor known.
+    pub fn window_from(&self, w: &CWindow, anchor: Day) -> Option<(Day, Day)> {
         let start = if w.day_after { anchor.plus_days(1) } else { anchor };
         let end = match &w.end {
-            CWindowEnd::Length { amount, unit } => {
-                let n = whole(&Value::Decimal(*amount))?;
-                shift(start, n, *unit, &self.plan.holidays).plus_days(-1)
+            CWindowEnd::Length { count, unit, .. } => {
+                shift(start, (*count)?, *unit, &self.plan.holidays).plus_days(-1)
             }
             CWindowEnd::Date(e) => self.day(e)?,
             CWindowEnd::AchievableEnd => self.plan.achievable.1,
@@ -389,7 +392,7 @@ pub fn shift(day: Day, n: i64, unit: CalendarUnit, holidays: &str) -> Day {
     }
 }
 
-fn whole(v: &Value) -> Option<i64> {
+pub(crate) fn whole(v: &Value) -> Option<i64> {
     match v {
         Value::Int(n) => Some(*n),
         // Every window's length is a whole decimal: its mantissa is the number, with none of

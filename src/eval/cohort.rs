@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 /// One cohort outcome's members and their values, for one group (cohort or control).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     pub members: u64,
     /// Per member: 0/1 for shares, the value for a mean, in input order, for a significance
@@ -45,14 +45,20 @@ impl Tally {
         scratch: &mut Scratch,
     ) {
         let as_of = known.as_of;
-        // Definitions are worked out afresh, as they were in the decisions' own scope.
-        scratch.clear_cache(plan.definitions.len());
-        // Recomputed from the decisions: exclusions may have undone an achievement.
         let achieved = &mut scratch.achieved;
-        achieved.clear();
-        achieved.resize(plan.outcomes.len(), None);
-        for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
-            achieved[d.outcome] = d.date;
+        if cohort.reads_definitions_or_dates {
+            // Definitions are worked out afresh, as they were in the decisions' own scope.
+            scratch.cache.borrow_mut().clear();
+            scratch.cache.borrow_mut().resize(plan.definitions.len(), None);
+            // Recomputed from the decisions: exclusions may have undone an achievement.
+            achieved.clear();
+            achieved.resize(plan.outcomes.len(), None);
+            for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
+                achieved[d.outcome] = d.date;
+            }
+        } else {
+            // Neither is read: no dates at all keeps it so.
+            achieved.clear();
         }
         let scope = Scope::participant(plan, known, achieved, &scratch.cache);
         if !scope.truthy(&cohort.members) {

@@ -165,6 +165,18 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         }
     }
 
+    /// Whether a filter holds for a record: a field against a constant compared where it
+    /// is (as `Scope::test` compares it), any other predicate evaluated.
+    #[inline]
+    fn filter_holds(&self, f: &CFilter, record: &'t EventRecord) -> bool {
+        match &f.field_test {
+            Some((field, op, value)) => {
+                super::interpret::holds(*op, record.fields.get(*field).unwrap_or(&Value::Missing), value)
+            }
+            None => self.scope.with_record(record).truthy(&f.predicate),
+        }
+    }
+
     fn records(&self, event: usize) -> &'a [Seen<'t>] {
         self.scope.known.records(event)
     }
@@ -559,7 +571,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 continue;
             }
             let (a, b) = (s.start.max(lo), s.end.min(known_end));
-            if a <= b && self.scope.with_record(s.record).truthy(&filter.predicate) {
+            if a <= b && self.filter_holds(filter, s.record) {
                 held.set_range(grid.index(a), grid.index(b));
             }
         }

@@ -440,7 +440,7 @@ pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
 }
 
 /// [`compare`], as a truth value.
-fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
+pub(crate) fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
     let ordering = match (a, b) {
         (Value::Missing, _) | (_, Value::Missing) => return false,
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),

@@ -169,6 +169,7 @@ pub struct DecisionWriter<'w> {
     line: Vec<u8>,
     scratch: String,
     days: DayTexts,
+    periods: PeriodReasons,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -218,6 +219,7 @@ impl<'w> DecisionWriter<'w> {
             line: Vec::new(),
             scratch: String::new(),
             days: DayTexts::new(),
+            periods: PeriodReasons::default(),
             kept: Vec::new(),
         })
     }
@@ -273,7 +275,12 @@ impl DecisionSink for DecisionWriter<'_> {
                     }
                     line.push(b',');
                     if let Some(reason) = &d.reason {
-                        push_reason(line, reason, &mut self.days);
+                        match reason {
+                            Reason::TooFewPeriods { counted, needed, left } => {
+                                self.periods.push(line, [*counted, *needed, *left], reason, &mut self.days)
+                            }
+                            _ => push_reason(line, reason, &mut self.days),
+                        }
                     }
                     line.push(b',');
                     // The evidence, joined by spaces, without a string per record. Most
@@ -386,6 +393,34 @@ impl Words for LineWords<'_> {
 
     fn day(&mut self, day: Day) {
         self.days.push(self.line, day);
+    }
+}
+
+/// The reasons `TooFewPeriods` as written (quoted), remembered by their three numbers: most
+/// decisions not achieved in a run have one of a few dozen of them, and wording one cost
+/// ~160 instructions where copying it costs a tenth of that.
+#[derive(Default)]
+struct PeriodReasons {
+    /// Direct-mapped by the numbers: `(numbers, text)`.
+    slots: Vec<([u32; 3], Vec<u8>)>,
+}
+
+impl PeriodReasons {
+    const SLOTS: usize = 256;
+
+    fn push(&mut self, line: &mut Vec<u8>, numbers: [u32; 3], reason: &Reason, days: &mut DayTexts) {
+        if self.slots.is_empty() {
+            self.slots = vec![([u32::MAX; 3], Vec::new()); Self::SLOTS];
+        }
+        let [a, b, c] = numbers;
+        let hash = a.wrapping_mul(0x9E37_79B9) ^ b.wrapping_mul(0x85EB_CA6B) ^ c.wrapping_mul(0xC2B2_AE35);
+        let slot = &mut self.slots[(hash >> 24) as usize % Self::SLOTS];
+        if slot.0 != numbers {
+            slot.1.clear();
+            push_reason(&mut slot.1, reason, days);
+            slot.0 = numbers;
+        }
+        line.extend_from_slice(&slot.1);
     }
 }
 
@@ -921,6 +956,25 @@ mod tests {
             let mut line = Vec::new();
             days.push(&mut line, d);
             assert_eq!(String::from_utf8(line).unwrap(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn remembered_period_reasons_are_the_reasons_worded() {
+        let mut periods = PeriodReasons::default();
+        let mut days = DayTexts::new();
+        // Enough triples, in an order that comes back to each, that slots are shared.
+        for round in 0..3u32 {
+            for k in 0..4_000u32 {
+                let numbers = [(k * 7 + round) % 40, 1 + k % 30, (k / 3) % 27];
+                let [counted, needed, left] = numbers;
+                let reason = Reason::TooFewPeriods { counted, needed, left };
+                let mut expected = Vec::new();
+                push_reason(&mut expected, &reason, &mut days);
+                let mut line = b"head,".to_vec();
+                periods.push(&mut line, numbers, &reason, &mut days);
+                assert_eq!(line[5..], expected[..], "{reason:?}");
+            }
         }
     }
 

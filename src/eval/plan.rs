@@ -176,6 +176,9 @@ pub enum CWindowEnd {
 pub struct CFilter {
     pub event: usize,
     pub predicate: CExpr,
+    /// The predicate, when it is a field of the record against a constant (`hours > 16
+    /// hours per week`): the commonest filter, compared without a scope for the record.
+    pub field_test: Option<(usize, ir::CmpOp, Value)>,
     /// The predicate reads aggregates over the records in effect on a day, so it is judged
     /// day by day rather than record by record.
     pub per_day: bool,
@@ -272,6 +275,10 @@ pub enum CMeasure {
 pub struct CohortPlan {
     pub name: String,
     pub members: CExpr,
+    /// Whether the membership or the measure reads a definition or an outcome's date: only
+    /// then does tallying a participant need the definitions' cache cleared and the dates of
+    /// their achievements (a tenth of deciding them, for a membership of two comparisons).
+    pub reads_definitions_or_dates: bool,
     pub measure: CMeasure,
     pub target: CTarget,
     pub payment: CPayment,
@@ -375,15 +382,26 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
     let order = dependency_order(&outcomes);
     let mut cohorts = Vec::new();
     for co in &contract.cohort_outcomes {
+        let members = c.expr(&co.members)?;
+        let measure = match &co.measure {
+            ir::Measure::ShareAchieving { outcome } => CMeasure::ShareAchieving(c.outcome(outcome)?),
+            ir::Measure::CountAchieving { outcome } => CMeasure::CountAchieving(c.outcome(outcome)?),
+            ir::Measure::ShareWhere { expr } => CMeasure::ShareWhere(c.expr(expr)?),
+            ir::Measure::Mean { expr } => CMeasure::Mean(c.expr(expr)?),
+        };
+        let reads = |e: &CExpr| {
+            any_node(e, &|x| matches!(x, CExpr::Definition(_) | CExpr::Call(..) | CExpr::AchievedOn(_)))
+        };
+        let reads_definitions_or_dates = reads(&members)
+            || match &measure {
+                CMeasure::ShareWhere(e) | CMeasure::Mean(e) => reads(e),
+                CMeasure::ShareAchieving(_) | CMeasure::CountAchieving(_) => false,
+            };
         cohorts.push(CohortPlan {
             name: co.name.clone(),
-            members: c.expr(&co.members)?,
-            measure: match &co.measure {
-                ir::Measure::ShareAchieving { outcome } => CMeasure::ShareAchieving(c.outcome(outcome)?),
-                ir::Measure::CountAchieving { outcome } => CMeasure::CountAchieving(c.outcome(outcome)?),
-                ir::Measure::ShareWhere { expr } => CMeasure::ShareWhere(c.expr(expr)?),
-                ir::Measure::Mean { expr } => CMeasure::Mean(c.expr(expr)?),
-            },
+            members,
+            reads_definitions_or_dates,
+            measure,
             target: match &co.target {
                 ir::CohortTarget::Threshold { op, value } => {
                     CTarget::Threshold { op: *op, value: c.expr(value)? }
@@ -617,7 +635,19 @@ impl<'c> Compiler<'c> {
 
     fn filter(&self, f: &ir::EventFilter) -> Result<CFilter, String> {
         let predicate = self.expr(&f.predicate)?;
-        Ok(CFilter { event: self.event(&f.event)?, per_day: has_daily_aggregate(&predicate), predicate })
+        let field_test = match &predicate {
+            CExpr::Compare(op, field, value) => match (&**field, &**value) {
+                (CExpr::EventField(field), CExpr::Const(value)) => Some((*field, *op, value.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        Ok(CFilter {
+            event: self.event(&f.event)?,
+            per_day: has_daily_aggregate(&predicate),
+            predicate,
+            field_test,
+        })
     }
 
     fn events_list(&self, names: &[String]) -> Result<Vec<usize>, String> {
@@ -722,6 +752,35 @@ impl<'c> Compiler<'c> {
                 CPayment::PerPoint { rate: rate.value, above: self.expr(above)? }
             }
         })
+    }
+}
+
+/// Whether any node of an expression, its aggregates' filters and windows included, is one
+/// `is` picks out.
+fn any_node(e: &CExpr, is: &dyn Fn(&CExpr) -> bool) -> bool {
+    if is(e) {
+        return true;
+    }
+    let window =
+        |w: &CWindow| any_node(&w.start, is) || matches!(&w.end, CWindowEnd::Date(end) if any_node(end, is));
+    match e {
+        CExpr::Aggregate(a) => any_node(&a.filter, is) || a.window.as_ref().is_some_and(window),
+        CExpr::Call(_, args) | CExpr::Builtin(_, args) | CExpr::And(args) | CExpr::Or(args) => {
+            args.iter().any(|a| any_node(a, is))
+        }
+        CExpr::Classify(_, x) | CExpr::Neg(x) | CExpr::Not(x) | CExpr::IsPresent(x) => any_node(x, is),
+        CExpr::Arith(_, a, b)
+        | CExpr::Compare(_, a, b)
+        | CExpr::Coalesce(a, b)
+        | CExpr::DaysBetween(a, b)
+        | CExpr::ShiftDate { date: a, by: b, .. } => any_node(a, is) || any_node(b, is),
+        CExpr::If(a, b, c) => any_node(a, is) || any_node(b, is) || any_node(c, is),
+        CExpr::Const(_)
+        | CExpr::ParticipantField(_)
+        | CExpr::EventField(_)
+        | CExpr::Param(_)
+        | CExpr::Definition(_)
+        | CExpr::AchievedOn(_) => false,
     }
 }
 

@@ -464,7 +464,25 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                         None => (Value::Missing, None, &in_window[..0]),
                     },
                 };
+                // A whole-number field against a whole-number baseline and change (scores):
+                // the records that do not change enough are passed over as `arithmetic` and
+                // `compare` would judge them, without making values; the rest, and every
+                // record when explaining, are judged below.
+                let whole = match (value, &base, &by) {
+                    (CExpr::EventField(f), Value::Int(b), Value::Int(by)) if self.trace.is_none() => {
+                        Some((*f, *b, *by))
+                    }
+                    _ => None,
+                };
                 for s in candidates {
+                    if let Some((field, base, by)) = whole {
+                        if let Some(Value::Int(x)) = s.record.fields.get(field) {
+                            let change = if *rises { x.checked_sub(base) } else { base.checked_sub(*x) };
+                            if change.is_some_and(|change| change < by) {
+                                continue;
+                            }
+                        }
+                    }
                     let v = self.scope.with_record(s.record).eval(value);
                     let change = if *rises {
                         super::interpret::arithmetic(ir::BinaryOp::Sub, v.clone(), base.clone())

@@ -251,7 +251,7 @@ pub fn decide_into(
         // is priced (a price may depend on when it was achieved).
         let mut dates_copied = false;
         let scope = Scope::participant(plan, known, achieved, cache);
-        if !scope.truthy(&outcome.eligible) {
+        if !outcome.always_eligible && !scope.truthy(&outcome.eligible) {
             base.reason = Some(Reason::Fixed("not eligible"));
             first_status[index] = Some((Status::NotAchieved, None));
             decisions.push(base);

@@ -56,20 +56,33 @@ impl<'t> Known<'t> {
     ) -> Known<'t> {
         let KnownBuffers { seen, mut starts } = buffers;
         let mut seen = recycle(seen);
-        seen.extend(records.iter().filter(|r| r.start <= as_of && r.event < event_count).map(|record| {
-            Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) }
-        }));
         // Origins are unique, so the order is total and an unstable sort is deterministic.
-        // Input usually comes in this order already: checking is a pass, sorting several.
+        // Input usually comes in this order already: checked as the records are gathered (a
+        // pass of its own, then a search per event for where its records start, cost a third
+        // more), sorted only when it is not.
         let key = |s: &Seen<'t>| (s.record.event, s.start, s.record.origin);
-        if !seen.is_sorted_by_key(key) {
+        let mut sorted = true;
+        seen.reserve(records.len());
+        for record in records {
+            if record.start > as_of || record.event >= event_count {
+                continue;
+            }
+            let next = Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) };
+            if let Some(last) = seen.last() {
+                sorted &= key(last) <= key(&next);
+            }
+            seen.push(next);
+        }
+        if !sorted {
             seen.sort_unstable_by_key(key);
         }
         starts.clear();
         let mut at = 0;
         for event in 0..event_count {
             starts.push(at as u32);
-            at += seen[at..].partition_point(|s| s.record.event == event);
+            while seen.get(at).is_some_and(|s| s.record.event == event) {
+                at += 1;
+            }
         }
         starts.push(at as u32);
         Known { participant, seen, starts, as_of }
@@ -441,6 +454,10 @@ pub fn compare(op: ir::CmpOp, a: &Value, b: &Value) -> Value {
 
 /// [`compare`], as a truth value.
 pub(crate) fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
+    // Dates against dates first: cohorts' memberships and most anchors' comparisons.
+    if let (Value::Day(x), Value::Day(y)) = (a, b) {
+        return ordering_holds(op, x.cmp(y));
+    }
     let ordering = match (a, b) {
         (Value::Missing, _) | (_, Value::Missing) => return false,
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
@@ -459,6 +476,12 @@ pub(crate) fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
         _ => None,
     };
     let Some(ordering) = ordering else { return false };
+    ordering_holds(op, ordering)
+}
+
+/// Whether an ordering satisfies a comparison.
+#[inline]
+fn ordering_holds(op: ir::CmpOp, ordering: std::cmp::Ordering) -> bool {
     use std::cmp::Ordering::*;
     match op {
         ir::CmpOp::Eq => ordering == Equal,

@@ -254,6 +254,8 @@ pub enum CPayment {
 pub struct OutcomePlan {
     pub name: String,
     pub eligible: CExpr,
+    /// `eligible` is the constant `true` (every outcome that does not say otherwise).
+    pub always_eligible: bool,
     pub condition: CCondition,
     pub payment: CPayment,
     pub requires: Vec<usize>,
@@ -279,6 +281,10 @@ pub struct CohortPlan {
     /// then does tallying a participant need the definitions' cache cleared and the dates of
     /// their achievements (a tenth of deciding them, for a membership of two comparisons).
     pub reads_definitions_or_dates: bool,
+    /// The membership, when it is the participant's fields against constants, all to hold
+    /// (`participant.referred from D1 to D2`): tested without a scope or an evaluator
+    /// (~260 instructions a participant, evaluated).
+    pub members_test: Option<Vec<(usize, ir::CmpOp, Value)>>,
     pub measure: CMeasure,
     pub target: CTarget,
     pub payment: CPayment,
@@ -368,9 +374,11 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         let condition = c.condition(&o.condition)?;
         let mut reads_dates_of = Vec::new();
         dates_read(&serde_json::to_value(&o.condition).unwrap_or_default(), &c.outcomes, &mut reads_dates_of);
+        let eligible = c.expr(&o.eligible)?;
         outcomes.push(OutcomePlan {
             name: o.name.clone(),
-            eligible: c.expr(&o.eligible)?,
+            always_eligible: matches!(eligible, CExpr::Const(Value::Bool(true))),
+            eligible,
             condition,
             reads_dates_of,
             payment: c.payment(&o.payment)?,
@@ -399,6 +407,7 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
             };
         cohorts.push(CohortPlan {
             name: co.name.clone(),
+            members_test: field_tests(&members),
             members,
             reads_definitions_or_dates,
             measure,
@@ -752,6 +761,23 @@ impl<'c> Compiler<'c> {
                 CPayment::PerPoint { rate: rate.value, above: self.expr(above)? }
             }
         })
+    }
+}
+
+/// A condition on the participant as tests of their fields against constants that must all
+/// hold, if it is one: a comparison, `true`, or an `and` of comparisons.
+fn field_tests(e: &CExpr) -> Option<Vec<(usize, ir::CmpOp, Value)>> {
+    let test = |e: &CExpr| match e {
+        CExpr::Compare(op, field, value) => match (&**field, &**value) {
+            (CExpr::ParticipantField(field), CExpr::Const(value)) => Some((*field, *op, value.clone())),
+            _ => None,
+        },
+        _ => None,
+    };
+    match e {
+        CExpr::Const(Value::Bool(true)) => Some(Vec::new()),
+        CExpr::And(parts) => parts.iter().map(test).collect(),
+        _ => Some(vec![test(e)?]),
     }
 }
 

@@ -793,7 +793,7 @@ fn month_number(d: Day) -> i32 {
 }
 
 fn month_start(number: i32) -> Day {
-    Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1)
+    Day::month_start(number)
 }
 
 /// A set of periods by index, up to [`MonthBits::CAPACITY`] of them.

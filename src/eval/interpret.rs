@@ -461,6 +461,11 @@ pub(crate) fn holds(op: ir::CmpOp, a: &Value, b: &Value) -> bool {
     let ordering = match (a, b) {
         (Value::Missing, _) | (_, Value::Missing) => return false,
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        // At one scale (a field and a constant written alike), the mantissas order the
+        // values: a third of the work of the general comparison.
+        (Value::Decimal(x), Value::Decimal(y)) if x.scale() == y.scale() => {
+            Some(x.mantissa().cmp(&y.mantissa()))
+        }
         (Value::Decimal(x), Value::Decimal(y)) => Some(x.cmp(y)),
         // A whole decimal against a whole number (`rises by at least 3`): its mantissa is
         // the number.
@@ -536,6 +541,34 @@ pub fn aggregate(function: ir::AggregateFn, values: Vec<Value>) -> Value {
                     Some(if better == Value::Bool(true) { v } else { best })
                 })
                 .unwrap_or(Value::Missing)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_at_one_scale_compare_as_decimals_do() {
+        let mut values = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for mantissa in [0i64, 1, -1, 15, 16, 17, -16, 165, 160, 1_000_000_007, i64::MAX, i64::MIN] {
+            for scale in [0, 1, 2, 10, 28] {
+                values.push(Decimal::new(mantissa, scale));
+            }
+        }
+        let ops = [ir::CmpOp::Eq, ir::CmpOp::Ne, ir::CmpOp::Lt, ir::CmpOp::Le, ir::CmpOp::Gt, ir::CmpOp::Ge];
+        for x in &values {
+            for y in &values {
+                for op in ops {
+                    let expected = ordering_holds(op, x.cmp(y));
+                    assert_eq!(
+                        holds(op, &Value::Decimal(*x), &Value::Decimal(*y)),
+                        expected,
+                        "{x:?} {op:?} {y:?}"
+                    );
+                }
+            }
         }
     }
 }

@@ -164,12 +164,14 @@ pub struct DecisionWriter<'w> {
     first: bool,
     /// `contract_hash,as_of,` for every CSV row.
     prefix: String,
-    /// Each outcome's name as a CSV value, written on every row of its decisions.
+    /// Each outcome's name as a CSV value and the comma after it, written on every row of
+    /// its decisions.
     outcome_names: Vec<String>,
     line: Vec<u8>,
     scratch: String,
     days: DayTexts,
     periods: PeriodReasons,
+    amounts: MoneyTexts,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -205,6 +207,7 @@ impl<'w> DecisionWriter<'w> {
             .map(|o| {
                 let mut name = String::new();
                 push_csv(&mut name, &o.name);
+                name.push(',');
                 name
             })
             .collect();
@@ -220,6 +223,7 @@ impl<'w> DecisionWriter<'w> {
             scratch: String::new(),
             days: DayTexts::new(),
             periods: PeriodReasons::default(),
+            amounts: MoneyTexts::default(),
             kept: Vec::new(),
         })
     }
@@ -253,21 +257,27 @@ impl DecisionSink for DecisionWriter<'_> {
                     if line.len() > head {
                         line.extend_from_within(..head);
                     }
+                    // The outcome's name, the repeat and the status with the commas after
+                    // them, in as few copies as they can be.
                     line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
-                    line.push(b',');
-                    push_digit_bytes(line, u64::from(d.repeat));
-                    line.push(b',');
-                    line.extend_from_slice(status_word(d.status).as_bytes());
-                    line.push(b',');
+                    if d.repeat == 1 {
+                        line.extend_from_slice(b"1,");
+                    } else {
+                        push_digit_bytes(line, u64::from(d.repeat));
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(match d.status {
+                        Status::Achieved => b"achieved,",
+                        Status::NotAchieved => b"not_achieved,",
+                        Status::Pending => b"pending,",
+                    });
                     if let Some(date) = d.date {
                         self.days.push(line, date);
                     }
                     line.push(b',');
                     let text = &mut self.scratch;
                     if let Some(amount) = d.amount {
-                        text.clear();
-                        push_money(text, amount);
-                        line.extend_from_slice(text.as_bytes());
+                        self.amounts.push(line, amount);
                     }
                     line.push(b',');
                     if let Some(claim_by) = d.claim_by {
@@ -396,6 +406,37 @@ impl Words for LineWords<'_> {
     }
 }
 
+/// Amounts as [`push_money`] writes them, remembered by their representation (`1` and
+/// `1.0` are written alike, but the key is the representation, not the value): a run's
+/// prices and payments are a few amounts, and writing one cost ~200 instructions where
+/// copying it costs a tenth of that.
+#[derive(Default)]
+struct MoneyTexts {
+    /// Direct-mapped by the representation: `(representation, text)`.
+    slots: Vec<([u8; 16], Vec<u8>)>,
+}
+
+impl MoneyTexts {
+    const SLOTS: usize = 64;
+
+    fn push(&mut self, line: &mut Vec<u8>, amount: Decimal) {
+        if self.slots.is_empty() {
+            // No amount serializes to all ones (its flags would be invalid).
+            self.slots = vec![([0xFF; 16], Vec::new()); Self::SLOTS];
+        }
+        let key = amount.serialize();
+        let [a, b, c, d, e, f, g, h, ..] = key;
+        let word = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+        let slot = &mut self.slots[(word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % Self::SLOTS];
+        if slot.0 != key {
+            let mut text = String::new();
+            push_money(&mut text, amount);
+            *slot = (key, text.into_bytes());
+        }
+        line.extend_from_slice(&slot.1);
+    }
+}
+
 /// The reasons `TooFewPeriods` as written (quoted), remembered by their three numbers: most
 /// decisions not achieved in a run have one of a few dozen of them, and wording one cost
 /// ~160 instructions where copying it costs a tenth of that.
@@ -438,14 +479,6 @@ fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts) {
         Reason::NoChange { .. } => reason.words(&mut LineWords { line, days }),
         Reason::Fixed(text) => push_csv_bytes(line, text),
         Reason::Text(text) => push_csv_bytes(line, text),
-    }
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Achieved => "achieved",
-        Status::NotAchieved => "not_achieved",
-        Status::Pending => "pending",
     }
 }
 
@@ -665,10 +698,16 @@ pub fn write_ledger(
                 })
                 .collect();
             let mut days = DayTexts::new();
-            let mut line = Vec::new();
-            let mut money = String::new();
+            let mut amounts = MoneyTexts::default();
+            // Rows are written a batch at a time: a write per row cost as much as a
+            // quarter of making it.
+            const BATCH: usize = 1 << 15;
+            let mut line = Vec::with_capacity(BATCH + 512);
             for p in &evaluation.ledger {
-                line.clear();
+                if line.len() >= BATCH {
+                    out.write_all(&line)?;
+                    line.clear();
+                }
                 line.extend_from_slice(prefix.as_bytes());
                 days.push(&mut line, p.achieved);
                 line.push(b',');
@@ -678,18 +717,16 @@ pub fn write_ledger(
                 line.push(b',');
                 push_digit_bytes(&mut line, u64::from(p.repeat));
                 line.push(b',');
-                money.clear();
-                push_money(&mut money, p.due);
-                money.push(',');
-                push_money(&mut money, p.paid);
-                money.push(',');
-                money.push_str(p.capped_by.map(cap_name).unwrap_or_default());
-                money.push(',');
-                line.extend_from_slice(money.as_bytes());
+                amounts.push(&mut line, p.due);
+                line.push(b',');
+                amounts.push(&mut line, p.paid);
+                line.push(b',');
+                line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
+                line.push(b',');
                 days.push(&mut line, p.claim_by);
                 line.push(b'\n');
-                out.write_all(&line)?;
             }
+            out.write_all(&line)?;
             for r in cohort_ledger_rows(contract, evaluation) {
                 let fields = [
                     stamp.contract_hash.clone(),
@@ -975,6 +1012,26 @@ mod tests {
                 periods.push(&mut line, numbers, &reason, &mut days);
                 assert_eq!(line[5..], expected[..], "{reason:?}");
             }
+        }
+    }
+
+    #[test]
+    fn remembered_amounts_are_written_as_push_money_writes_them() {
+        let mut amounts = MoneyTexts::default();
+        let mut values = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for mantissa in [0i64, 1, -1, 5, 100, 1_000, 1_600, 2_400, 240_000, 9_999_999_999_999_999, i64::MAX] {
+            for scale in [0, 1, 2, 3, 8] {
+                values.push(Decimal::new(mantissa, scale));
+            }
+        }
+        // Twice over, and in reverse, so that every amount is both written and remembered.
+        let order: Vec<&Decimal> = values.iter().chain(values.iter().rev()).chain(&values).collect();
+        for amount in order {
+            let mut expected = String::new();
+            push_money(&mut expected, *amount);
+            let mut line = b"x,".to_vec();
+            amounts.push(&mut line, *amount);
+            assert_eq!(line[2..], *expected.as_bytes(), "{amount:?}");
         }
     }
 

@@ -585,7 +585,11 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         let undecided = judged - decided;
         let mut held = MonthBits::default();
         for s in self.records(filter.event) {
-            if s.end < lo || s.start > known_end {
+            // Records come in order of start: none after this one is known in time.
+            if s.start > known_end {
+                break;
+            }
+            if s.end < lo {
                 continue;
             }
             let (a, b) = (s.start.max(lo), s.end.min(known_end));

@@ -699,15 +699,9 @@ pub fn write_ledger(
                 .collect();
             let mut days = DayTexts::new();
             let mut amounts = MoneyTexts::default();
-            // Rows are written a batch at a time: a write per row cost as much as a
-            // quarter of making it.
-            const BATCH: usize = 1 << 15;
-            let mut line = Vec::with_capacity(BATCH + 512);
+            let mut line = Vec::new();
             for p in &evaluation.ledger {
-                if line.len() >= BATCH {
-                    out.write_all(&line)?;
-                    line.clear();
-                }
+                line.clear();
                 line.extend_from_slice(prefix.as_bytes());
                 days.push(&mut line, p.achieved);
                 line.push(b',');
@@ -725,8 +719,8 @@ pub fn write_ledger(
                 line.push(b',');
                 days.push(&mut line, p.claim_by);
                 line.push(b'\n');
+                out.write_all(&line)?;
             }
-            out.write_all(&line)?;
             for r in cohort_ledger_rows(contract, evaluation) {
                 let fields = [
                     stamp.contract_hash.clone(),

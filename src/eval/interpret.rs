@@ -63,15 +63,17 @@ impl<'t> Known<'t> {
         let key = |s: &Seen<'t>| (s.record.event, s.start, s.record.origin);
         let mut sorted = true;
         seen.reserve(records.len());
+        let mut last: Option<&EventRecord> = None;
         for record in records {
             if record.start > as_of || record.event >= event_count {
                 continue;
             }
-            let next = Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) };
-            if let Some(last) = seen.last() {
-                sorted &= key(last) <= key(&next);
+            if let Some(last) = last {
+                sorted &=
+                    (last.event, last.start, last.origin) <= (record.event, record.start, record.origin);
             }
-            seen.push(next);
+            last = Some(record);
+            seen.push(Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) });
         }
         if !sorted {
             seen.sort_unstable_by_key(key);

@@ -10,7 +10,7 @@
 use super::conditions::window_ends;
 use super::day::Day;
 use super::decide::{Decision, Scratch, Status, round};
-use super::interpret::{Known, Scope, holds};
+use super::interpret::{Known, Scope, holds_here};
 use super::plan::{CMeasure, CPayment, CTarget, CohortPlan, Plan};
 use super::stats;
 use super::value::Value;
@@ -64,7 +64,7 @@ impl Tally {
         let member = match &cohort.members_test {
             // As `Scope::test` judges an `and` of comparisons of fields with constants.
             Some(tests) => tests.iter().all(|(field, op, value)| {
-                holds(*op, known.participant.fields.get(*field).unwrap_or(&Value::Missing), value)
+                holds_here(*op, known.participant.fields.get(*field).unwrap_or(&Value::Missing), value)
             }),
             None => scope.truthy(&cohort.members),
         };

@@ -205,6 +205,7 @@ impl Rounded {
 
 impl Scratch {
     /// Forgets the last participant's cached definitions.
+    #[inline]
     pub fn clear_cache(&self, definitions: usize) {
         let mut cache = self.cache.borrow_mut();
         if cache.len() == definitions {

@@ -1,5 +1,11 @@
 //! The evaluation plan: the IR with every name resolved to an index, compiled once per run so
 //! that evaluating a participant never looks a name up.
+//!
+//! It also picks out, once, the commonest shapes that a participant's evaluation can work out
+//! without the expression evaluator: windows' anchors ([`Anchor`]), filters of a record's field
+//! against a constant (`CFilter::field_test`), cohort memberships of fields against constants
+//! (`CohortPlan::members_test`) and whether a cohort reads definitions or outcomes' dates.
+//! Each gives what evaluating gives; `tests/eval_fast_paths.rs` holds them to it.
 
 use super::day::Day;
 use super::interpret::whole;

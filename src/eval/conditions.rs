@@ -451,8 +451,10 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let known_end = last.min(self.as_of());
                 // Records are in order of start: those in the window are a run of them.
                 let records = self.records(*event);
-                let from = records.partition_point(|s| s.start < lo);
-                let to = from + records[from..].partition_point(|s| s.start <= known_end);
+                // A participant has a few of them: counted from the front, as a search would
+                // find the same bounds with more work.
+                let from = records.iter().take_while(|s| s.start < lo).count();
+                let to = from + records[from..].iter().take_while(|s| s.start <= known_end).count();
                 let in_window = &records[from..to];
                 let by = self.scope.eval(by);
                 let (base, base_record, candidates) = match baseline {

@@ -370,6 +370,7 @@ fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
 }
 
 /// [`push_csv`], for a line of bytes.
+#[inline]
 fn push_csv_bytes(line: &mut Vec<u8>, text: &str) {
     let mut rest = text.as_bytes();
     if !needs_quotes(rest) {

@@ -1,11 +1,16 @@
 //! The evaluator's fast paths give the decisions of its general paths. Explaining turns every
 //! fast path off (the general paths note the working), so each contract's synthetic cohort is
 //! decided both ways, at several dates, and the decisions must agree but for the working.
+//! Cohort outcomes are tallied both as the plan says and as if they read every definition
+//! and outcome date (which clears the definitions' cache and gathers the dates), their
+//! membership evaluated rather than tested field by field.
 
+use payable::eval::cohort::Tally;
 use payable::eval::day::Day;
-use payable::eval::decide::{self, Decision};
+use payable::eval::decide::{self, Decision, Scratch};
 use payable::eval::generate::generate;
 use payable::eval::input::{EventFile, Inputs, Ordering, TimelineReader};
+use payable::eval::interpret::Known;
 use payable::eval::plan;
 use payable::eval::value::Timeline;
 use payable::resolve::FsLoader;
@@ -40,6 +45,12 @@ fn fast_paths_decide_as_the_general_paths_do() {
         let name = path.to_string_lossy().to_string();
         let Some(contract) = payable::compile(&name, &text, &FsLoader).ir else { continue };
         let plan = plan::compile(&contract).expect("plans");
+        // The same plan, its cohorts tallied as if they read definitions and outcomes' dates.
+        let mut thorough = plan::compile(&contract).expect("plans");
+        for cohort in &mut thorough.cohorts {
+            cohort.reads_definitions_or_dates = true;
+            cohort.members_test = None;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         generate(&contract, 400, 7, dir.path()).expect("generates");
         for as_of in ["2025-06-30", "2026-03-31", "2027-03-31", "2029-12-31"] {
@@ -52,7 +63,17 @@ fn fast_paths_decide_as_the_general_paths_do() {
             };
             let mut reader = TimelineReader::open(&contract, &inputs).expect("opens");
             let mut timeline = Timeline::default();
+            let mut tallies = vec![(Tally::default(), Tally::default()); plan.cohorts.len()];
+            let (mut scratch, mut decisions) = (Scratch::default(), Vec::new());
             while reader.next_timeline_into(&mut timeline) {
+                let events = contract.events.len();
+                let known = Known::new(&timeline.participant, &timeline.events, events, as_of);
+                decide::decide_into(&plan, &contract, &known, false, &mut scratch, &mut decisions);
+                for (i, (fast, general)) in tallies.iter_mut().enumerate() {
+                    fast.observe(&plan.cohorts[i], &plan, &known, &decisions, &mut scratch);
+                    general.observe(&thorough.cohorts[i], &thorough, &known, &decisions, &mut scratch);
+                    assert_eq!(fast, general, "{name}, cohort {i}, participant {}", timeline.participant.id);
+                }
                 let fast = decide::decide(&plan, &contract, &timeline, as_of, false);
                 let general = decide::decide(&plan, &contract, &timeline, as_of, true);
                 assert_eq!(

@@ -10,7 +10,7 @@
 use super::conditions::window_ends;
 use super::day::Day;
 use super::decide::{Decision, Scratch, Status, round};
-use super::interpret::{Known, Scope};
+use super::interpret::{Known, Scope, holds_here};
 use super::plan::{CMeasure, CPayment, CTarget, CohortPlan, Plan};
 use super::stats;
 use super::value::Value;
@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 /// One cohort outcome's members and their values, for one group (cohort or control).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     pub members: u64,
     /// Per member: 0/1 for shares, the value for a mean, in input order, for a significance
@@ -45,17 +45,30 @@ impl Tally {
         scratch: &mut Scratch,
     ) {
         let as_of = known.as_of;
-        // Definitions are worked out afresh, as they were in the decisions' own scope.
-        scratch.clear_cache(plan.definitions.len());
-        // Recomputed from the decisions: exclusions may have undone an achievement.
         let achieved = &mut scratch.achieved;
-        achieved.clear();
-        achieved.resize(plan.outcomes.len(), None);
-        for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
-            achieved[d.outcome] = d.date;
+        if cohort.reads_definitions_or_dates {
+            // Definitions are worked out afresh, as they were in the decisions' own scope.
+            scratch.cache.borrow_mut().clear();
+            scratch.cache.borrow_mut().resize(plan.definitions.len(), None);
+            // Recomputed from the decisions: exclusions may have undone an achievement.
+            achieved.clear();
+            achieved.resize(plan.outcomes.len(), None);
+            for d in decisions.iter().filter(|d| d.repeat == 1 && d.status == Status::Achieved) {
+                achieved[d.outcome] = d.date;
+            }
+        } else {
+            // Neither is read: no dates at all keeps it so.
+            achieved.clear();
         }
         let scope = Scope::participant(plan, known, achieved, &scratch.cache);
-        if !scope.truthy(&cohort.members) {
+        let member = match &cohort.members_test {
+            // As `Scope::test` judges an `and` of comparisons of fields with constants.
+            Some(tests) => tests.iter().all(|(field, op, value)| {
+                holds_here(*op, known.participant.fields.get(*field).unwrap_or(&Value::Missing), value)
+            }),
+            None => scope.truthy(&cohort.members),
+        };
+        if !member {
             return;
         }
         self.members += 1;

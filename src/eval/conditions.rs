@@ -9,7 +9,7 @@
 use super::day::Day;
 use super::decide::Reason;
 use super::interpret::{Scope, Seen};
-use super::plan::{CCondition, CExpr, CFilter, CWindow};
+use super::plan::{Anchor, CCondition, CExpr, CFilter, CWindow};
 use super::value::{EventRecord, Value};
 use crate::ir;
 
@@ -150,8 +150,31 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
     }
 
     fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
-        let (start, end) = self.scope.window(w)?;
+        let anchor = self.anchor(w.anchor, &w.start)?;
+        let (start, end) = self.scope.window_from(w, anchor)?;
         Some((self.not_before.map_or(start, |n| start.max(n)), end))
+    }
+
+    /// The date a window is measured from: by its compiled anchor, but when explaining
+    /// (which keeps the general path, so that the fast-path tests compare the two).
+    #[inline]
+    fn anchor(&self, anchor: Option<Anchor>, start: &CExpr) -> Option<Day> {
+        match anchor {
+            Some(anchor) if self.trace.is_none() => anchor.day(self.scope.known.participant),
+            _ => self.scope.day(start),
+        }
+    }
+
+    /// Whether a filter holds for a record: a field against a constant compared where it
+    /// is (as `Scope::test` compares it), any other predicate evaluated.
+    #[inline]
+    fn filter_holds(&self, f: &CFilter, record: &'t EventRecord) -> bool {
+        match &f.field_test {
+            Some((field, op, value)) => {
+                super::interpret::holds(*op, record.fields.get(*field).unwrap_or(&Value::Missing), value)
+            }
+            None => self.scope.with_record(record).truthy(&f.predicate),
+        }
     }
 
     fn records(&self, event: usize) -> &'a [Seen<'t>] {
@@ -264,8 +287,18 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     .collect();
                 Verdict::NotAchieved { reason: Reason::Text(reasons.join("; and ")) }
             }
-            CCondition::Periods { filter, at_least, of, period, start, day_after, counting, excluding } => {
-                let Some(anchor) = self.scope.day(start) else { return missing_anchor() };
+            CCondition::Periods {
+                filter,
+                at_least,
+                of,
+                period,
+                start,
+                anchor,
+                day_after,
+                counting,
+                excluding,
+            } => {
+                let Some(anchor) = self.anchor(*anchor, start) else { return missing_anchor() };
                 let mut first = if *day_after { anchor.plus_days(1) } else { anchor };
                 if let Some(n) = self.not_before {
                     first = first.max(n);
@@ -418,8 +451,10 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 let known_end = last.min(self.as_of());
                 // Records are in order of start: those in the window are a run of them.
                 let records = self.records(*event);
-                let from = records.partition_point(|s| s.start < lo);
-                let to = from + records[from..].partition_point(|s| s.start <= known_end);
+                // A participant has a few of them: counted from the front, as a search would
+                // find the same bounds with more work.
+                let from = records.iter().take_while(|s| s.start < lo).count();
+                let to = from + records[from..].iter().take_while(|s| s.start <= known_end).count();
                 let in_window = &records[from..to];
                 let by = self.scope.eval(by);
                 let (base, base_record, candidates) = match baseline {
@@ -431,7 +466,25 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                         None => (Value::Missing, None, &in_window[..0]),
                     },
                 };
+                // A whole-number field against a whole-number baseline and change (scores):
+                // the records that do not change enough are passed over as `arithmetic` and
+                // `compare` would judge them, without making values; the rest, and every
+                // record when explaining, are judged below.
+                let whole = match (value, &base, &by) {
+                    (CExpr::EventField(f), Value::Int(b), Value::Int(by)) if self.trace.is_none() => {
+                        Some((*f, *b, *by))
+                    }
+                    _ => None,
+                };
                 for s in candidates {
+                    if let Some((field, base, by)) = whole {
+                        if let Some(Value::Int(x)) = s.record.fields.get(field) {
+                            let change = if *rises { x.checked_sub(base) } else { base.checked_sub(*x) };
+                            if change.is_some_and(|change| change < by) {
+                                continue;
+                            }
+                        }
+                    }
                     let v = self.scope.with_record(s.record).eval(value);
                     let change = if *rises {
                         super::interpret::arithmetic(ir::BinaryOp::Sub, v.clone(), base.clone())
@@ -534,11 +587,15 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         let undecided = judged - decided;
         let mut held = MonthBits::default();
         for s in self.records(filter.event) {
-            if s.end < lo || s.start > known_end {
+            // Records come in order of start: none after this one is known in time.
+            if s.start > known_end {
+                break;
+            }
+            if s.end < lo {
                 continue;
             }
             let (a, b) = (s.start.max(lo), s.end.min(known_end));
-            if a <= b && self.scope.with_record(s.record).truthy(&filter.predicate) {
+            if a <= b && self.filter_holds(filter, s.record) {
                 held.set_range(grid.index(a), grid.index(b));
             }
         }
@@ -742,7 +799,7 @@ fn month_number(d: Day) -> i32 {
 }
 
 fn month_start(number: i32) -> Day {
-    Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1)
+    Day::month_start(number)
 }
 
 /// A set of periods by index, up to [`MonthBits::CAPACITY`] of them.

@@ -60,9 +60,28 @@ impl Day {
     pub fn plus_months(self, n: i32) -> Day {
         let (y, m, d) = self.ymd();
         let index = y * 12 + (m as i32 - 1) + n;
+        // Within the month table, the month's first day and length are two look-ups (half
+        // the work of the arithmetic, for every window and anchor of a participant).
+        let starts = month_starts();
+        if let Some(at) = usize::try_from(i64::from(index) - i64::from(MONTH_TABLE_FROM) * 12)
+            .ok()
+            .filter(|at| at + 1 < starts.len())
+        {
+            let (first, next) = (starts[at], starts[at + 1]);
+            return Day(first + (d as i32).min(next - first) - 1);
+        }
         let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
         let day = d.min(days_in_month(year, month));
         Day(days_from_civil(year, month, day))
+    }
+
+    /// The first day of a month numbered `year * 12 + month - 1`.
+    pub fn month_start(number: i32) -> Day {
+        let starts = month_starts();
+        match usize::try_from(i64::from(number) - i64::from(MONTH_TABLE_FROM) * 12) {
+            Ok(at) if at < starts.len() => Day(starts[at]),
+            _ => Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1),
+        }
     }
 
     /// Monday is 0, Sunday is 6.
@@ -239,7 +258,7 @@ mod tests {
         let mut j = jiff::civil::date(1900, 1, 1);
         while d < day("2300-01-01") {
             assert_eq!(d.to_string(), j.to_string());
-            for months in [1, 12, 13, -1] {
+            for months in [1, 12, 13, -1, 192, -200, 2400] {
                 let expected = j.checked_add(jiff::Span::new().months(months)).unwrap();
                 assert_eq!(d.plus_months(months).to_string(), expected.to_string(), "{d} + {months} months");
             }
@@ -268,6 +287,14 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn month_starts_by_number_are_the_first_days_of_months() {
+        for number in (1850 * 12)..(2250i32 * 12) {
+            let (year, month) = (number.div_euclid(12), number.rem_euclid(12) as u32 + 1);
+            assert_eq!(Day::month_start(number), Day::first_of(year, month), "{year}-{month}");
         }
     }
 

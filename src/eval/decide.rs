@@ -205,10 +205,15 @@ impl Rounded {
 
 impl Scratch {
     /// Forgets the last participant's cached definitions.
+    #[inline]
     pub fn clear_cache(&self, definitions: usize) {
         let mut cache = self.cache.borrow_mut();
-        cache.clear();
-        cache.resize(definitions, None);
+        if cache.len() == definitions {
+            cache.iter_mut().for_each(|slot| *slot = None);
+        } else {
+            cache.clear();
+            cache.resize(definitions, None);
+        }
     }
 }
 
@@ -247,7 +252,7 @@ pub fn decide_into(
         // is priced (a price may depend on when it was achieved).
         let mut dates_copied = false;
         let scope = Scope::participant(plan, known, achieved, cache);
-        if !scope.truthy(&outcome.eligible) {
+        if !outcome.always_eligible && !scope.truthy(&outcome.eligible) {
             base.reason = Some(Reason::Fixed("not eligible"));
             first_status[index] = Some((Status::NotAchieved, None));
             decisions.push(base);
@@ -308,7 +313,19 @@ pub fn decide_into(
             let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
             let verdict = judge.judge(&outcome.condition);
             let trace = judge.trace.take().unwrap_or_default();
-            let mut decision = Decision { repeat, trace, ..base.clone() };
+            // `base` is as it was made (only the branches that `continue` above change it):
+            // made afresh rather than cloned.
+            let mut decision = Decision {
+                outcome: index,
+                repeat,
+                status: Status::NotAchieved,
+                date: None,
+                amount: None,
+                reason: None,
+                evidence: Vec::new(),
+                claim_by: None,
+                trace,
+            };
             match verdict {
                 Verdict::Achieved { on, evidence } => {
                     let on = required_by.map_or(on, |r| on.max(r));
@@ -370,7 +387,10 @@ pub fn decide_into(
         achieved[index] = first_achieved;
     }
     apply_exclusions(contract, decisions);
-    decisions.sort_by_key(|d| (d.outcome, d.repeat));
+    // Decided in dependency order, which is usually the contract's order already.
+    if !decisions.is_sorted_by_key(|d| (d.outcome, d.repeat)) {
+        decisions.sort_by_key(|d| (d.outcome, d.repeat));
+    }
 }
 
 fn price(scope: &Scope, payment: &CPayment) -> Option<Decimal> {
@@ -407,6 +427,9 @@ pub fn round(amount: Decimal, rounding: &ir::Rounding) -> Decimal {
 /// Outcomes that are alternatives: `excludes` keeps the first achieved; `pay only the
 /// highest of` pays only the highest amount.
 fn apply_exclusions(contract: &ir::Contract, decisions: &mut [Decision]) {
+    if contract.exclusions.is_empty() {
+        return;
+    }
     for group in &contract.exclusions {
         let members: Vec<usize> = group
             .outcomes

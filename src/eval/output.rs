@@ -164,11 +164,14 @@ pub struct DecisionWriter<'w> {
     first: bool,
     /// `contract_hash,as_of,` for every CSV row.
     prefix: String,
-    /// Each outcome's name as a CSV value, written on every row of its decisions.
+    /// Each outcome's name as a CSV value and the comma after it, written on every row of
+    /// its decisions.
     outcome_names: Vec<String>,
     line: Vec<u8>,
     scratch: String,
     days: DayTexts,
+    periods: PeriodReasons,
+    amounts: MoneyTexts,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -204,6 +207,7 @@ impl<'w> DecisionWriter<'w> {
             .map(|o| {
                 let mut name = String::new();
                 push_csv(&mut name, &o.name);
+                name.push(',');
                 name
             })
             .collect();
@@ -218,6 +222,8 @@ impl<'w> DecisionWriter<'w> {
             line: Vec::new(),
             scratch: String::new(),
             days: DayTexts::new(),
+            periods: PeriodReasons::default(),
+            amounts: MoneyTexts::default(),
             kept: Vec::new(),
         })
     }
@@ -251,21 +257,27 @@ impl DecisionSink for DecisionWriter<'_> {
                     if line.len() > head {
                         line.extend_from_within(..head);
                     }
+                    // The outcome's name, the repeat and the status with the commas after
+                    // them, in as few copies as they can be.
                     line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
-                    line.push(b',');
-                    push_digit_bytes(line, u64::from(d.repeat));
-                    line.push(b',');
-                    line.extend_from_slice(status_word(d.status).as_bytes());
-                    line.push(b',');
+                    if d.repeat == 1 {
+                        line.extend_from_slice(b"1,");
+                    } else {
+                        push_digit_bytes(line, u64::from(d.repeat));
+                        line.push(b',');
+                    }
+                    line.extend_from_slice(match d.status {
+                        Status::Achieved => b"achieved,",
+                        Status::NotAchieved => b"not_achieved,",
+                        Status::Pending => b"pending,",
+                    });
                     if let Some(date) = d.date {
                         self.days.push(line, date);
                     }
                     line.push(b',');
                     let text = &mut self.scratch;
                     if let Some(amount) = d.amount {
-                        text.clear();
-                        push_money(text, amount);
-                        line.extend_from_slice(text.as_bytes());
+                        self.amounts.push(line, amount);
                     }
                     line.push(b',');
                     if let Some(claim_by) = d.claim_by {
@@ -273,7 +285,12 @@ impl DecisionSink for DecisionWriter<'_> {
                     }
                     line.push(b',');
                     if let Some(reason) = &d.reason {
-                        push_reason(line, reason, &mut self.days);
+                        match reason {
+                            Reason::TooFewPeriods { counted, needed, left } => {
+                                self.periods.push(line, [*counted, *needed, *left], reason, &mut self.days)
+                            }
+                            _ => push_reason(line, reason, &mut self.days),
+                        }
                     }
                     line.push(b',');
                     // The evidence, joined by spaces, without a string per record. Most
@@ -353,6 +370,7 @@ fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
 }
 
 /// [`push_csv`], for a line of bytes.
+#[inline]
 fn push_csv_bytes(line: &mut Vec<u8>, text: &str) {
     let mut rest = text.as_bytes();
     if !needs_quotes(rest) {
@@ -389,6 +407,65 @@ impl Words for LineWords<'_> {
     }
 }
 
+/// Amounts as [`push_money`] writes them, remembered by their representation (`1` and
+/// `1.0` are written alike, but the key is the representation, not the value): a run's
+/// prices and payments are a few amounts, and writing one cost ~200 instructions where
+/// copying it costs a tenth of that.
+#[derive(Default)]
+struct MoneyTexts {
+    /// Direct-mapped by the representation: `(representation, text)`.
+    slots: Vec<([u8; 16], Vec<u8>)>,
+}
+
+impl MoneyTexts {
+    const SLOTS: usize = 64;
+
+    fn push(&mut self, line: &mut Vec<u8>, amount: Decimal) {
+        if self.slots.is_empty() {
+            // No amount serializes to all ones (its flags would be invalid).
+            self.slots = vec![([0xFF; 16], Vec::new()); Self::SLOTS];
+        }
+        let key = amount.serialize();
+        let [a, b, c, d, e, f, g, h, ..] = key;
+        let word = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+        let slot = &mut self.slots[(word.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % Self::SLOTS];
+        if slot.0 != key {
+            let mut text = String::new();
+            push_money(&mut text, amount);
+            *slot = (key, text.into_bytes());
+        }
+        line.extend_from_slice(&slot.1);
+    }
+}
+
+/// The reasons `TooFewPeriods` as written (quoted), remembered by their three numbers: most
+/// decisions not achieved in a run have one of a few dozen of them, and wording one cost
+/// ~160 instructions where copying it costs a tenth of that.
+#[derive(Default)]
+struct PeriodReasons {
+    /// Direct-mapped by the numbers: `(numbers, text)`.
+    slots: Vec<([u32; 3], Vec<u8>)>,
+}
+
+impl PeriodReasons {
+    const SLOTS: usize = 256;
+
+    fn push(&mut self, line: &mut Vec<u8>, numbers: [u32; 3], reason: &Reason, days: &mut DayTexts) {
+        if self.slots.is_empty() {
+            self.slots = vec![([u32::MAX; 3], Vec::new()); Self::SLOTS];
+        }
+        let [a, b, c] = numbers;
+        let hash = a.wrapping_mul(0x9E37_79B9) ^ b.wrapping_mul(0x85EB_CA6B) ^ c.wrapping_mul(0xC2B2_AE35);
+        let slot = &mut self.slots[(hash >> 24) as usize % Self::SLOTS];
+        if slot.0 != numbers {
+            slot.1.clear();
+            push_reason(&mut slot.1, reason, days);
+            slot.0 = numbers;
+        }
+        line.extend_from_slice(&slot.1);
+    }
+}
+
 /// A reason as a CSV value: what [`Reason::push_to`] then [`push_csv`] write, but the
 /// reasons most decisions get are worded straight into the line, their quoting known.
 fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts) {
@@ -403,14 +480,6 @@ fn push_reason(line: &mut Vec<u8>, reason: &Reason, days: &mut DayTexts) {
         Reason::NoChange { .. } => reason.words(&mut LineWords { line, days }),
         Reason::Fixed(text) => push_csv_bytes(line, text),
         Reason::Text(text) => push_csv_bytes(line, text),
-    }
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Achieved => "achieved",
-        Status::NotAchieved => "not_achieved",
-        Status::Pending => "pending",
     }
 }
 
@@ -450,7 +519,17 @@ fn needs_quotes(bytes: &[u8]) -> bool {
             return true;
         }
     }
-    chunks.remainder().iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    // The last bytes as a word too, padded with zeros (which match none of the four): most
+    // values (ids, short reasons) are shorter than a word, and byte by byte cost three times
+    // as much.
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return false;
+    }
+    let mut last = [0u8; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    let word = u64::from_le_bytes(last);
+    matching(word, b',') | matching(word, b'"') | matching(word, b'\n') | matching(word, b'\r') != 0
 }
 
 #[derive(Serialize)]
@@ -630,8 +709,8 @@ pub fn write_ledger(
                 })
                 .collect();
             let mut days = DayTexts::new();
+            let mut amounts = MoneyTexts::default();
             let mut line = Vec::new();
-            let mut money = String::new();
             for p in &evaluation.ledger {
                 line.clear();
                 line.extend_from_slice(prefix.as_bytes());
@@ -643,14 +722,12 @@ pub fn write_ledger(
                 line.push(b',');
                 push_digit_bytes(&mut line, u64::from(p.repeat));
                 line.push(b',');
-                money.clear();
-                push_money(&mut money, p.due);
-                money.push(',');
-                push_money(&mut money, p.paid);
-                money.push(',');
-                money.push_str(p.capped_by.map(cap_name).unwrap_or_default());
-                money.push(',');
-                line.extend_from_slice(money.as_bytes());
+                amounts.push(&mut line, p.due);
+                line.push(b',');
+                amounts.push(&mut line, p.paid);
+                line.push(b',');
+                line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
+                line.push(b',');
                 days.push(&mut line, p.claim_by);
                 line.push(b'\n');
                 out.write_all(&line)?;
@@ -921,6 +998,60 @@ mod tests {
             let mut line = Vec::new();
             days.push(&mut line, d);
             assert_eq!(String::from_utf8(line).unwrap(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn remembered_period_reasons_are_the_reasons_worded() {
+        let mut periods = PeriodReasons::default();
+        let mut days = DayTexts::new();
+        // Enough triples, in an order that comes back to each, that slots are shared.
+        for round in 0..3u32 {
+            for k in 0..4_000u32 {
+                let numbers = [(k * 7 + round) % 40, 1 + k % 30, (k / 3) % 27];
+                let [counted, needed, left] = numbers;
+                let reason = Reason::TooFewPeriods { counted, needed, left };
+                let mut expected = Vec::new();
+                push_reason(&mut expected, &reason, &mut days);
+                let mut line = b"head,".to_vec();
+                periods.push(&mut line, numbers, &reason, &mut days);
+                assert_eq!(line[5..], expected[..], "{reason:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn remembered_amounts_are_written_as_push_money_writes_them() {
+        let mut amounts = MoneyTexts::default();
+        let mut values = vec![Decimal::ZERO, -Decimal::ZERO, Decimal::MAX, Decimal::MIN];
+        for mantissa in [0i64, 1, -1, 5, 100, 1_000, 1_600, 2_400, 240_000, 9_999_999_999_999_999, i64::MAX] {
+            for scale in [0, 1, 2, 3, 8] {
+                values.push(Decimal::new(mantissa, scale));
+            }
+        }
+        // Twice over, and in reverse, so that every amount is both written and remembered.
+        let order: Vec<&Decimal> = values.iter().chain(values.iter().rev()).chain(&values).collect();
+        for amount in order {
+            let mut expected = String::new();
+            push_money(&mut expected, *amount);
+            let mut line = b"x,".to_vec();
+            amounts.push(&mut line, *amount);
+            assert_eq!(line[2..], *expected.as_bytes(), "{amount:?}");
+        }
+    }
+
+    #[test]
+    fn values_need_quotes_wherever_their_special_bytes_are() {
+        for len in 0..20 {
+            let plain = "abcdefghijklmnopqrstu"[..len].to_string();
+            assert!(!needs_quotes(plain.as_bytes()), "{plain:?}");
+            for at in 0..len {
+                for special in [b',', b'"', b'\n', b'\r'] {
+                    let mut text = plain.clone().into_bytes();
+                    text[at] = special;
+                    assert!(needs_quotes(&text), "{:?}", String::from_utf8_lossy(&text));
+                }
+            }
         }
     }
 

@@ -20,7 +20,7 @@
 
 use super::fields::{FieldReader, Quick, read_date};
 use super::lines::Peeked;
-use super::{EventPlan, EventSource, PARTICIPANT, RECORD_ID, TYPE};
+use super::{EventPlan, EventSource, Out, PARTICIPANT, RECORD_ID, TYPE};
 use crate::eval::day::Day;
 use crate::eval::value::{EventRecord, Origin, Value};
 use rust_decimal::Decimal;
@@ -176,16 +176,15 @@ pub(super) struct Ids<'a> {
 
 impl EventSource {
     /// Grouped mode, with no row read ahead: reads the line at the reader's position, when it
-    /// is a plain line of the current participant that the plans read whole, into a record
-    /// pushed on `out` (one of `spare`'s), and moves past it; else leaves it, saying whether
+    /// is a plain line of the current participant that the plans read whole, into the next
+    /// record of `out`, and moves past it; else leaves it, saying whether
     /// it is the next participant's (the caller's merge-join would find that too, after
     /// splitting it).
     #[inline]
     pub(super) fn read_fused(
         &mut self,
         ids: &Ids<'_>,
-        out: &mut Vec<EventRecord>,
-        spare: &mut Vec<EventRecord>,
+        out: &mut Out<'_>,
     ) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
@@ -229,10 +228,8 @@ impl EventSource {
         let (Some(plan), Some(compiled)) = (self.plans.get(index), fast.plans.get(index)) else {
             return Fused::Declined;
         };
-        out.push(spare.pop().unwrap_or_default());
-        let Some(record) = out.last_mut() else { return Fused::Declined };
+        let record = out.slot();
         let Some((start, end)) = fill_line(plan, compiled, &line, record) else {
-            spare.extend(out.pop());
             return Fused::Declined;
         };
         let len = line.len_with_lf();
@@ -243,6 +240,7 @@ impl EventSource {
         #[cfg(test)]
         FUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         record.origin = Origin { file: self.file, line: number };
+        out.keep();
         self.rows.line = number;
         Fused::Read
     }

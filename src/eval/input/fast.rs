@@ -37,6 +37,9 @@ pub(super) struct FastRows {
     last: usize,
     /// By the index of the plan in `EventSource::plans`.
     plans: Vec<FastPlan>,
+    /// By the index of the event in the IR: whether none of its fields is text, so that its
+    /// values hold no heap memory and a record's old values of it need no dropping.
+    heapless: Box<[bool]>,
 }
 
 struct FastPlan {
@@ -71,6 +74,7 @@ impl FastRows {
         fixed: Option<(usize, bool)>,
         column_of: &[Option<usize>],
         width: usize,
+        heapless: Box<[bool]>,
     ) -> FastRows {
         let combined = fixed.is_none();
         let plans = plans
@@ -104,6 +108,7 @@ impl FastRows {
             width,
             last: width.saturating_sub(1),
             plans,
+            heapless,
         }
     }
 }
@@ -229,11 +234,10 @@ impl EventSource {
             return Fused::Declined;
         };
         let record = out.slot();
-        let Some((start, end)) = fill_line(plan, compiled, &line, record) else {
+        let Some((start, end)) = fill_line(plan, compiled, &fast.heapless, &line, record) else {
             return Fused::Declined;
         };
         let len = line.len_with_lf();
-        record.event = plan.event;
         record.start = start;
         record.end = end;
         let number = lines.take_peeked(len);
@@ -290,6 +294,8 @@ impl EventSource {
                 return false;
             }
         }
+        // As `fill_line`.
+        record.event = plan.event;
         let values = &mut record.fields;
         values.clear();
         for (i, field) in compiled.fields.iter().enumerate() {
@@ -322,6 +328,7 @@ impl EventSource {
 fn fill_line(
     plan: &EventPlan,
     compiled: &FastPlan,
+    heapless: &[bool],
     line: &Peeked<'_>,
     record: &mut EventRecord,
 ) -> Option<(Day, Option<Day>)> {
@@ -340,7 +347,17 @@ fn fill_line(
         }
     }
     let values = &mut record.fields;
-    values.clear();
+    // A record's values are of the fields of its `event`, which every path sets before
+    // filling them: when none of those is text, they hold no heap memory and are forgotten
+    // rather than dropped one by one (`drop_in_place` cost some 20 instructions an event).
+    if heapless.get(record.event).copied().unwrap_or(false) {
+        // SAFETY: 0 is within the capacity, and the values given up need no drop (no heap
+        // memory: see above).
+        unsafe { values.set_len(0) };
+    } else {
+        values.clear();
+    }
+    record.event = plan.event;
     for (i, field) in compiled.fields.iter().enumerate() {
         values.push(read_value(line.value(field.column), field, || &plan.fields[i].1)?);
     }

@@ -356,6 +356,8 @@ impl EventSource {
                 });
             }
         }
+        // Set before the values, for `fast::fill_line`'s sake (see there).
+        record.event = plan.event;
         let values = &mut record.fields;
         values.clear();
         for (slot, reader) in &plan.fields {
@@ -685,6 +687,16 @@ impl TimelineReader {
         });
 
         // Events.
+        let heapless: Box<[bool]> = contract
+            .events
+            .iter()
+            .map(|e| {
+                !e.fields.iter().any(|f| match &f.ty {
+                    ir::Type::Optional { of } => matches!(of.as_ref(), ir::Type::Text),
+                    ty => matches!(ty, ir::Type::Text),
+                })
+            })
+            .collect();
         let mut sources = Vec::new();
         for (n, file) in inputs.events.iter().enumerate() {
             let name = &files[n + 1];
@@ -770,7 +782,7 @@ impl TimelineReader {
             }
             let fast = rows
                 .csv_columns()
-                .map(|(column_of, width)| fast::FastRows::new(&plans, fixed, column_of, width));
+                .map(|(column_of, width)| fast::FastRows::new(&plans, fixed, column_of, width, heapless.clone()));
             sources.push(EventSource {
                 file: (n + 1) as u32,
                 rows,

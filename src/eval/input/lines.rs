@@ -145,6 +145,7 @@ impl CsvLines {
             self.base += self.pos as u64;
             self.len -= self.pos;
             self.pos = 0;
+            self.clear_tail();
         }
         if self.len == self.buf.len() {
             // A line longer than the buffer.
@@ -154,16 +155,25 @@ impl CsvLines {
             match self.file.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
+                    self.clear_tail();
                     return Ok(false);
                 }
                 Ok(n) => {
                     self.len += n;
+                    self.clear_tail();
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Zeroes the bytes `peek` may look at past the data, so that it finds no LF there (see
+    /// `peek`): data left from earlier reads would have some.
+    fn clear_tail(&mut self) {
+        let end = (self.len + PEEK + 16).min(self.buf.len());
+        self.buf[self.len..end].fill(0);
     }
 
     /// Reads the next record; false at the end of the file.
@@ -354,9 +364,7 @@ impl CsvLines {
         }
         let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
         let (lfs, quotes, commas, non_ascii) = masks64(bytes);
-        // Bytes past `len` are left from earlier reads: an LF must come before them.
-        let buffered = self.len - self.pos;
-        let lfs = if buffered < PEEK { lfs & ((1u64 << buffered) - 1) } else { lfs };
+        // Bytes past `len` hold no LF (`refill` zeroes them), so the LF found is the data's.
         if lfs == 0 {
             return None;
         }

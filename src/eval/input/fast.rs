@@ -194,11 +194,7 @@ impl EventSource {
     /// it is the next participant's (the caller's merge-join would find that too, after
     /// splitting it).
     #[inline]
-    pub(super) fn read_fused(
-        &mut self,
-        ids: &Ids<'_>,
-        out: &mut Out<'_>,
-    ) -> Fused {
+    pub(super) fn read_fused(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };

@@ -780,9 +780,9 @@ impl TimelineReader {
                 }
                 continue;
             }
-            let fast = rows
-                .csv_columns()
-                .map(|(column_of, width)| fast::FastRows::new(&plans, fixed, column_of, width, heapless.clone()));
+            let fast = rows.csv_columns().map(|(column_of, width)| {
+                fast::FastRows::new(&plans, fixed, column_of, width, heapless.clone())
+            });
             sources.push(EventSource {
                 file: (n + 1) as u32,
                 rows,
@@ -1022,11 +1022,23 @@ impl TimelineReader {
         for source in &mut self.sources {
             while source.rows.next(&mut self.errors) {
                 let Some(id) = source.rows.cell(PARTICIPANT).key_bytes() else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut scratch);
+                    source.reject(
+                        Placement::Unknown,
+                        &participants_file,
+                        &[],
+                        &mut self.errors,
+                        &mut scratch,
+                    );
                     continue;
                 };
                 let Some(k) = self.index.find(id) else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut scratch);
+                    source.reject(
+                        Placement::Unknown,
+                        &participants_file,
+                        &[],
+                        &mut self.errors,
+                        &mut scratch,
+                    );
                     continue;
                 };
                 let Some((first, bucket)) = buckets.get_mut(k as usize) else { continue };

@@ -145,6 +145,7 @@ impl CsvLines {
             self.base += self.pos as u64;
             self.len -= self.pos;
             self.pos = 0;
+            self.clear_tail();
         }
         if self.len == self.buf.len() {
             // A line longer than the buffer.
@@ -154,16 +155,25 @@ impl CsvLines {
             match self.file.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
+                    self.clear_tail();
                     return Ok(false);
                 }
                 Ok(n) => {
                     self.len += n;
+                    self.clear_tail();
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Zeroes the bytes `peek` may look at past the data, so that it finds no LF there (see
+    /// `peek`): data left from earlier reads would have some.
+    fn clear_tail(&mut self) {
+        let end = (self.len + PEEK + 16).min(self.buf.len());
+        self.buf[self.len..end].fill(0);
     }
 
     /// Reads the next record; false at the end of the file.
@@ -305,6 +315,16 @@ impl<'a> Peeked<'a> {
         self.bounds[i].wrapping_add(1) == self.bounds[i + 1]
     }
 
+    /// A bit for each of the first 16 values that is empty (bits past the width are 0).
+    #[inline(always)]
+    pub(super) fn empties(&self) -> u32 {
+        let mut starts = [0u8; 16];
+        starts.copy_from_slice(&self.bounds[..16]);
+        let mut ends = [0u8; 16];
+        ends.copy_from_slice(&self.bounds[1..17]);
+        empty_bits(starts, ends)
+    }
+
     /// Value `i` (`i` less than the width `peek` was given).
     #[inline(always)]
     pub(super) fn value(&self, i: usize) -> &'a [u8] {
@@ -354,9 +374,7 @@ impl CsvLines {
         }
         let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
         let (lfs, quotes, commas, non_ascii) = masks64(bytes);
-        // Bytes past `len` are left from earlier reads: an LF must come before them.
-        let buffered = self.len - self.pos;
-        let lfs = if buffered < PEEK { lfs & ((1u64 << buffered) - 1) } else { lfs };
+        // Bytes past `len` hold no LF (`refill` zeroes them), so the LF found is the data's.
         if lfs == 0 {
             return None;
         }
@@ -432,6 +450,35 @@ fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
     let quotes = if any(quotes) { bits(quotes) } else { 0 };
     let high = if any(v) { bits(v) } else { 0 };
     (bits(equal(b'\n')), quotes, bits(equal(b',')), high)
+}
+
+/// A bit for each `i` where `starts[i] + 1` (wrapping) is `ends[i]`: the empty values of a
+/// `Peeked`'s bounds, sixteen at once with SSE2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn empty_bits(starts: [u8; 16], ends: [u8; 16]) -> u32 {
+    use core::arch::x86_64::{
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled on every x86_64 target, and each load reads the 16 bytes of an
+    // array; `_mm_loadu_si128` needs no alignment.
+    unsafe {
+        let s = _mm_loadu_si128(starts.as_ptr().cast::<__m128i>());
+        let e = _mm_loadu_si128(ends.as_ptr().cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_add_epi8(s, _mm_set1_epi8(1)), e)) as u32
+    }
+}
+
+/// [`empty_bits`] a byte at a time.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn empty_bits_bytes(starts: [u8; 16], ends: [u8; 16]) -> u32 {
+    (0..16).filter(|&i| starts[i].wrapping_add(1) == ends[i]).fold(0, |bits, i| bits | 1 << i)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn empty_bits(starts: [u8; 16], ends: [u8; 16]) -> u32 {
+    empty_bits_bytes(starts, ends)
 }
 
 /// [`masks64`] a byte at a time: for other processors, and the reference the SSE2 version
@@ -648,6 +695,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn empty_bits_are_as_byte_by_byte() {
+        let mut state = 3u64;
+        for _ in 0..2000 {
+            let mut bytes = [0u8; 32];
+            for b in &mut bytes {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                // Small values, so that neighbours are often one apart; 255 wraps to 0.
+                *b = match (state >> 33) % 5 {
+                    0 => 255,
+                    n => (state >> 40) as u8 % 4 + n as u8,
+                };
+            }
+            let (starts, ends): ([u8; 16], [u8; 16]) =
+                (bytes[..16].try_into().unwrap(), bytes[16..].try_into().unwrap());
+            assert_eq!(empty_bits(starts, ends), empty_bits_bytes(starts, ends), "{bytes:?}");
+        }
+    }
+
     /// Reads `data` twice, once with `peek` wherever it reads a line and once with
     /// `next_record` alone, and holds the two equal: values (the last without the CR
     /// `Rows::cell` takes off), line numbers and position. Returns how many lines `peek` read.
@@ -679,7 +745,10 @@ mod tests {
                         bytes.truncate(len.min(16));
                         assert_eq!(bytes, value[..len.min(16)]);
                         assert_eq!(line.is_ascii(i), value.is_ascii());
+                        assert_eq!(line.is_empty(i), value.is_empty());
+                        assert_eq!(line.empties() >> i & 1 == 1, value.is_empty() && i < 16);
                     }
+                    assert_eq!(line.empties() >> width, 0);
                     let len = line.len_with_lf();
                     assert_eq!(peeking.take_peeked(len), plain.record_line);
                     peeked += 1;

@@ -356,6 +356,8 @@ impl EventSource {
                 });
             }
         }
+        // Set before the values, for `fast::fill_line`'s sake (see there).
+        record.event = plan.event;
         let values = &mut record.fields;
         values.clear();
         for (slot, reader) in &plan.fields {
@@ -444,7 +446,7 @@ impl EventSource {
         participants: &str,
         current: &[u8],
         errors: &mut Errors,
-        spare: &mut Vec<EventRecord>,
+        scratch: &mut EventRecord,
     ) {
         let rows = &self.rows;
         let cell = rows.cell(PARTICIPANT);
@@ -467,7 +469,7 @@ impl EventSource {
             };
             InputError::row(rows, Some("participant"), Some(value.clone()), message)
         });
-        self.read_event(errors, spare);
+        self.fill_event(errors, scratch);
     }
 
     fn place(&self, index: &IdIndex, ordinal: u32) -> Placement {
@@ -480,7 +482,7 @@ impl EventSource {
         }
     }
 
-    /// Grouped mode: moves this file's events for the participant at `ordinal` into `out`,
+    /// Grouped mode: reads this file's events for the participant at `ordinal` into `out`,
     /// stopping at the first row of a later participant. `ids` are the participant's id and
     /// the next participant's (empty when none), for the index's sake: most rows are one or
     /// the other, and comparing bytes is much cheaper than a lookup.
@@ -489,7 +491,7 @@ impl EventSource {
         ordinal: u32,
         ids: (&[u8], &[u8]),
         ctx: (&IdIndex, &str),
-        (out, spare): (&mut Vec<EventRecord>, &mut Vec<EventRecord>),
+        out: &mut Out<'_>,
         errors: &mut Errors,
     ) {
         let (id, next) = ids;
@@ -502,7 +504,7 @@ impl EventSource {
                 State::Empty => {
                     // Most rows are read straight from the buffer (see `fast`); a row of the
                     // next participant is left unread, where the next call finds it.
-                    match self.read_fused(&words, out, spare) {
+                    match self.read_fused(&words, out) {
                         fast::Fused::Read => continue,
                         fast::Fused::Next => return,
                         fast::Fused::Declined => {}
@@ -512,13 +514,8 @@ impl EventSource {
                 State::Unread => {
                     let participant = self.rows.cell(PARTICIPANT).key_bytes();
                     if !id.is_empty() && participant == Some(id) {
-                        // Filled in place at the end of `out`: moving a record in and out
-                        // of `read_event` cost more than reading some of its fields.
-                        out.push(spare.pop().unwrap_or_default());
-                        if let Some(record) = out.last_mut()
-                            && !self.fill_event(errors, record)
-                        {
-                            spare.extend(out.pop());
+                        if self.fill_event(errors, out.slot()) {
+                            out.keep();
                         }
                         self.state = State::Empty;
                         continue;
@@ -533,12 +530,55 @@ impl EventSource {
                             return;
                         }
                         placement => {
-                            self.reject(placement, ctx.1, id, errors, spare);
+                            self.reject(placement, ctx.1, id, errors, out.slot());
                             self.state = State::Empty;
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Where grouped mode reads a timeline's events: `events[..filled]` are its events so far,
+/// and the records after them an earlier timeline's, refilled in place. Each record keeps its
+/// place from timeline to timeline, its id's `String` and its values' `Vec` with it: moving
+/// the 88-byte records out to a spare list and back, one at a time, cost some 55
+/// instructions an event (callgrind, 100k participants).
+pub(super) struct Out<'a> {
+    events: &'a mut Vec<EventRecord>,
+    filled: usize,
+    /// Records left over when a timeline has fewer events than the one before.
+    spare: &'a mut Vec<EventRecord>,
+}
+
+impl Out<'_> {
+    /// The record to fill next, which is one of the timeline's events only once `keep` is
+    /// called; else it is refilled for the next row.
+    #[inline(always)]
+    pub(super) fn slot(&mut self) -> &mut EventRecord {
+        if self.filled >= self.events.len() {
+            self.grow();
+        }
+        let filled = self.filled;
+        &mut self.events[filled]
+    }
+
+    #[inline(never)]
+    fn grow(&mut self) {
+        self.events.push(self.spare.pop().unwrap_or_default());
+    }
+
+    /// Keeps the record `slot` gave as the timeline's next event.
+    #[inline(always)]
+    pub(super) fn keep(&mut self) {
+        self.filled += 1;
+    }
+
+    /// Ends the timeline: the records past its events go back to the spares.
+    fn finish(self) {
+        if self.filled < self.events.len() {
+            self.spare.extend(self.events.drain(self.filled..));
         }
     }
 }
@@ -647,6 +687,16 @@ impl TimelineReader {
         });
 
         // Events.
+        let heapless: Box<[bool]> = contract
+            .events
+            .iter()
+            .map(|e| {
+                !e.fields.iter().any(|f| match &f.ty {
+                    ir::Type::Optional { of } => matches!(of.as_ref(), ir::Type::Text),
+                    ty => matches!(ty, ir::Type::Text),
+                })
+            })
+            .collect();
         let mut sources = Vec::new();
         for (n, file) in inputs.events.iter().enumerate() {
             let name = &files[n + 1];
@@ -730,9 +780,9 @@ impl TimelineReader {
                 }
                 continue;
             }
-            let fast = rows
-                .csv_columns()
-                .map(|(column_of, width)| fast::FastRows::new(&plans, fixed, column_of, width));
+            let fast = rows.csv_columns().map(|(column_of, width)| {
+                fast::FastRows::new(&plans, fixed, column_of, width, heapless.clone())
+            });
             sources.push(EventSource {
                 file: (n + 1) as u32,
                 rows,
@@ -792,13 +842,13 @@ impl TimelineReader {
             self.load();
         }
         loop {
-            // The last timeline's records are refilled with this one's.
-            if self.buckets.is_none() {
-                self.spare.append(&mut timeline.events);
-            } else {
+            // In grouped mode, the last timeline's records are refilled with this one's (see
+            // `Out`).
+            if self.buckets.is_some() {
                 timeline.events.clear();
             }
             if !self.peeked && !self.participants.rows.next(&mut self.errors) {
+                self.spare.append(&mut timeline.events);
                 self.finish();
                 return false;
             }
@@ -817,11 +867,12 @@ impl TimelineReader {
                         false => &[],
                     };
                     let participants_file = &self.files[0];
+                    let mut out = Out { events: &mut timeline.events, filled: 0, spare: &mut self.spare };
                     for source in &mut self.sources {
                         let ctx = (&self.index, participants_file.as_str());
-                        let out = (&mut timeline.events, &mut self.spare);
-                        source.pull(ordinal, (current, next), ctx, out, &mut self.errors);
+                        source.pull(ordinal, (current, next), ctx, &mut out, &mut self.errors);
                     }
+                    out.finish();
                 }
                 Some(buckets) => {
                     if let Some((id, bucket)) = buckets.get_mut(ordinal as usize) {
@@ -966,15 +1017,28 @@ impl TimelineReader {
         let participants_file = self.files[0].clone();
         let mut buckets: Buckets = Vec::new();
         let mut spare = Vec::new();
+        let mut scratch = EventRecord::default();
         buckets.resize_with(self.index.rows() as usize, Default::default);
         for source in &mut self.sources {
             while source.rows.next(&mut self.errors) {
                 let Some(id) = source.rows.cell(PARTICIPANT).key_bytes() else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut spare);
+                    source.reject(
+                        Placement::Unknown,
+                        &participants_file,
+                        &[],
+                        &mut self.errors,
+                        &mut scratch,
+                    );
                     continue;
                 };
                 let Some(k) = self.index.find(id) else {
-                    source.reject(Placement::Unknown, &participants_file, &[], &mut self.errors, &mut spare);
+                    source.reject(
+                        Placement::Unknown,
+                        &participants_file,
+                        &[],
+                        &mut self.errors,
+                        &mut scratch,
+                    );
                     continue;
                 };
                 let Some((first, bucket)) = buckets.get_mut(k as usize) else { continue };
@@ -986,7 +1050,7 @@ impl TimelineReader {
                             &participants_file,
                             &first,
                             &mut self.errors,
-                            &mut spare,
+                            &mut scratch,
                         );
                         continue;
                     }
@@ -1006,6 +1070,7 @@ impl TimelineReader {
     fn finish(&mut self) {
         self.finished = true;
         let participants_file = self.files[0].clone();
+        let mut scratch = EventRecord::default();
         for source in &mut self.sources {
             loop {
                 match source.state {
@@ -1022,7 +1087,7 @@ impl TimelineReader {
                     Placement::Unknown => Placement::Unknown,
                     _ => Placement::Passed,
                 };
-                source.reject(placement, &participants_file, &[], &mut self.errors, &mut self.spare);
+                source.reject(placement, &participants_file, &[], &mut self.errors, &mut scratch);
                 source.state = State::Empty;
             }
         }

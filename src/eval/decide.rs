@@ -181,6 +181,10 @@ pub struct Scratch {
     first_status: Vec<Option<(Status, Option<Day>)>>,
     dates: Vec<Option<Day>>,
     rounded: Rounded,
+    /// The evidence lists of the last participant's decisions, their ids' strings kept to be
+    /// overwritten: an achieved decision's evidence otherwise allocated a list and a string
+    /// per record, and freed them with the decision.
+    evidence: Vec<Vec<Evidence>>,
 }
 
 /// The last price rounded, and what it rounded to: most prices are a few constants, and
@@ -226,6 +230,11 @@ pub fn decide_into(
     scratch: &mut Scratch,
     decisions: &mut Vec<Decision>,
 ) {
+    for d in decisions.iter_mut() {
+        if d.evidence.capacity() > 0 {
+            scratch.evidence.push(std::mem::take(&mut d.evidence));
+        }
+    }
     decisions.clear();
     scratch.clear_cache(plan.definitions.len());
     let cache = &scratch.cache;
@@ -326,8 +335,21 @@ pub fn decide_into(
             match verdict {
                 Verdict::Achieved { on, evidence } => {
                     let on = required_by.map_or(on, |r| on.max(r));
-                    decision.evidence =
-                        evidence.iter().map(|r| Evidence { id: r.id.clone(), origin: r.origin }).collect();
+                    let mut kept = scratch.evidence.pop().unwrap_or_default();
+                    kept.truncate(evidence.len());
+                    for (i, r) in evidence.iter().enumerate() {
+                        match kept.get_mut(i) {
+                            Some(e) => {
+                                e.origin = r.origin;
+                                match (&mut e.id, &r.id) {
+                                    (Some(text), Some(id)) => text.clone_from(id),
+                                    (slot, id) => *slot = id.clone(),
+                                }
+                            }
+                            None => kept.push(Evidence { id: r.id.clone(), origin: r.origin }),
+                        }
+                    }
+                    decision.evidence = kept;
                     decision.evidence.sort();
                     decision.evidence.dedup();
                     if on < plan.achievable.0 {

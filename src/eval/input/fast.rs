@@ -470,7 +470,7 @@ fn timing(plan: &EventPlan, values: &[Value]) -> Option<(Day, Option<Day>)> {
 
 /// The number written as 1 to 18 decimal digits and nothing else (so it fits an `i64`).
 #[inline]
-fn digits(bytes: &[u8]) -> Option<i64> {
+pub(super) fn digits(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || bytes.len() > 18 {
         return None;
     }
@@ -502,45 +502,10 @@ pub(super) fn short_str(bytes: &[u8]) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{EventFile, Inputs, Ordering, TimelineReader};
+    use super::super::testing::{Random, read};
+    use super::super::{EventFile, Inputs, Ordering};
     use super::FUSED;
-    use crate::eval::value::Timeline;
     use std::io::Write;
-
-    /// A small random number generator, so that the test is the same on every run.
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) % n as u64) as usize
-        }
-
-        fn pick<'a>(&mut self, choices: &[&'a str]) -> &'a str {
-            choices[self.below(choices.len())]
-        }
-
-        /// The first choice seven times in eight, else any.
-        fn mostly<'a>(&mut self, choices: &[&'a str]) -> &'a str {
-            if self.below(8) == 0 { self.pick(choices) } else { choices[0] }
-        }
-    }
-
-    /// Every timeline, the errors kept and their count.
-    fn read(
-        contract: &crate::ir::Contract,
-        inputs: &Inputs,
-        fast: bool,
-    ) -> (Vec<Timeline>, Vec<String>, u64) {
-        let reader = TimelineReader::open(contract, inputs).expect("opens");
-        let mut reader = if fast { reader } else { reader.without_fast_path() };
-        let mut timelines = Vec::new();
-        while let Some(timeline) = reader.next_timeline() {
-            timelines.push(timeline);
-        }
-        let errors = reader.errors().iter().map(|e| e.to_string()).collect();
-        (timelines, errors, reader.error_count())
-    }
 
     #[test]
     fn short_str_takes_ascii_and_other_utf8_and_refuses_the_rest() {

@@ -7,6 +7,7 @@
 //! such a pair is caught and reported as an error rather than merged (see `TimelineReader`).
 
 use super::Errors;
+use super::lines::masks64;
 use super::rows::Rows;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -212,8 +213,8 @@ fn prefix_of(hash: u64, bits: u32) -> u64 {
 /// Without quotes a row is a line: an empty line is none, and a line with other than `width`
 /// values is an error the main pass reports and skips (a lone CR, a blank line of a CRLF
 /// file, among them). Only where lines and values end matters here, so the file is scanned
-/// sixteen bytes at a time for LFs, commas and quotes (as `lines::split_line` does), without
-/// keeping where each value ends. Measured with callgrind at 100k participants: reading the
+/// 64 bytes at a time for LFs, commas and quotes (`lines::masks64`, as `CsvLines::peek`
+/// does), without keeping where each value ends. Measured with callgrind at 100k participants: reading the
 /// rows through `Rows` cost about 380 instructions a participant, this about 130.
 fn scan_ids(path: &Path, from: u64, id: usize, width: usize, pairs: &mut Vec<(u64, u32)>) -> Option<u32> {
     let mut file = File::open(path).ok()?;
@@ -225,15 +226,15 @@ fn scan_ids(path: &Path, from: u64, id: usize, width: usize, pairs: &mut Vec<(u6
         // last few.
         while at + 64 <= len || eof && at < len {
             let n = (len - at).min(64);
-            let (mut lfs, quotes, commas) = match buf[..len].get(at..at + 64).and_then(|b| b.try_into().ok())
-            {
-                Some(block) => masks(block),
-                None => {
-                    let mut block = [0u8; 64];
-                    block[..n].copy_from_slice(&buf[at..at + n]);
-                    masks(&block)
-                }
-            };
+            let (mut lfs, quotes, commas, _) =
+                match buf[..len].get(at..at + 64).and_then(|b| b.try_into().ok()) {
+                    Some(block) => masks64(block),
+                    None => {
+                        let mut block = [0u8; 64];
+                        block[..n].copy_from_slice(&buf[at..at + n]);
+                        masks64(&block)
+                    }
+                };
             if quotes != 0 {
                 return None;
             }
@@ -354,47 +355,11 @@ impl Line {
     }
 }
 
-/// The LFs, double quotes and commas of 64 bytes, one bit per byte.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    let mut masks = [0u64; 3];
-    for (i, chunk) in block.chunks_exact(16).enumerate() {
-        // SAFETY: SSE2 is enabled on every x86_64 target, and `chunk` is 16 readable bytes
-        // (`chunks_exact`); `_mm_loadu_si128` needs no alignment.
-        unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-            for (mask, byte) in masks.iter_mut().zip([b'\n', b'"', b',']) {
-                let bits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32;
-                *mask |= u64::from(bits) << (16 * i);
-            }
-        }
-    }
-    (masks[0], masks[1], masks[2])
-}
-
-/// [`masks`] for other processors, a byte at a time.
-#[cfg(not(target_arch = "x86_64"))]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-    let mask = |byte: u8| block.iter().enumerate().fold(0, |m, (i, &b)| m | (u64::from(b == byte) << i));
-    (mask(b'\n'), mask(b'"'), mask(b','))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::testing::Random;
     use super::*;
     use crate::eval::input::InputFormat;
-
-    /// A small, seeded generator: the same files on every run.
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) % n as u64) as usize
-        }
-    }
 
     /// The `(hash, ordinal)` pairs of a file, and its number of rows.
     type Ids = (Vec<(u64, u32)>, u32);

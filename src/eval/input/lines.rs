@@ -373,7 +373,7 @@ impl CsvLines {
             return None;
         }
         let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
-        let (lfs, quotes, commas, non_ascii) = masks64(bytes);
+        let (lfs, quotes, commas, non_ascii) = masks64(bytes.first_chunk()?);
         // Bytes past `len` hold no LF (`refill` zeroes them), so the LF found is the data's.
         if lfs == 0 {
             return None;
@@ -424,12 +424,12 @@ impl CsvLines {
 /// byte.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+pub(super) fn masks64(bytes: &[u8; PEEK]) -> (u64, u64, u64, u64) {
     use core::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
     // SAFETY: SSE2 is enabled on every x86_64 target, and the 16 bytes at `16 * i` are
-    // within `bytes` (at most 48 + 16 of its 80); `_mm_loadu_si128` needs no alignment.
+    // within `bytes` (at most 48 + 16 of its 64); `_mm_loadu_si128` needs no alignment.
     let v: [__m128i; 4] =
         std::array::from_fn(|i| unsafe { _mm_loadu_si128(bytes.as_ptr().add(16 * i).cast::<__m128i>()) });
     // SAFETY (this block and the three after): SSE2 arithmetic on values already loaded,
@@ -484,9 +484,9 @@ fn empty_bits(starts: [u8; 16], ends: [u8; 16]) -> u32 {
 /// [`masks64`] a byte at a time: for other processors, and the reference the SSE2 version
 /// is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn masks64_bytes(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+fn masks64_bytes(bytes: &[u8; PEEK]) -> (u64, u64, u64, u64) {
     let (mut lfs, mut quotes, mut commas, mut high) = (0u64, 0u64, 0u64, 0u64);
-    for (i, &b) in bytes[..PEEK].iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         let bit = 1u64 << i;
         match b {
             b'\n' => lfs |= bit,
@@ -503,7 +503,7 @@ fn masks64_bytes(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn masks64(bytes: &[u8; PEEK + 16]) -> (u64, u64, u64, u64) {
+pub(super) fn masks64(bytes: &[u8; PEEK]) -> (u64, u64, u64, u64) {
     masks64_bytes(bytes)
 }
 
@@ -690,7 +690,7 @@ mod tests {
     fn masks_of_64_bytes_are_as_byte_by_byte() {
         let bytes: Vec<u8> = (0..=255u8).chain(b",,\",-,-.\n\n,a\n\"\xff\x80\x7f".iter().copied()).collect();
         for offset in 0..bytes.len() - PEEK - 16 {
-            let window: &[u8; PEEK + 16] = bytes[offset..offset + PEEK + 16].try_into().unwrap();
+            let window: &[u8; PEEK] = bytes[offset..offset + PEEK].try_into().unwrap();
             assert_eq!(masks64(window), masks64_bytes(window), "at {offset}");
         }
     }

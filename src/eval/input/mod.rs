@@ -86,6 +86,8 @@ mod json;
 mod lines;
 mod people;
 mod rows;
+#[cfg(test)]
+mod testing;
 
 use crate::eval::value::{EventRecord, Origin, Participant, Timeline, Value};
 use crate::ir;
@@ -1021,17 +1023,8 @@ impl TimelineReader {
         buckets.resize_with(self.index.rows() as usize, Default::default);
         for source in &mut self.sources {
             while source.rows.next(&mut self.errors) {
-                let Some(id) = source.rows.cell(PARTICIPANT).key_bytes() else {
-                    source.reject(
-                        Placement::Unknown,
-                        &participants_file,
-                        &[],
-                        &mut self.errors,
-                        &mut scratch,
-                    );
-                    continue;
-                };
-                let Some(k) = self.index.find(id) else {
+                let id = source.rows.cell(PARTICIPANT).key_bytes();
+                let Some((id, k)) = id.and_then(|id| Some((id, self.index.find(id)?))) else {
                     source.reject(
                         Placement::Unknown,
                         &participants_file,

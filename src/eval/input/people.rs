@@ -11,6 +11,7 @@
 //! once instead of three times: 1,836 -> 1,814 instructions an event, some 220 a participant;
 //! this path costs about 170 a participant, its two dates included.
 
+use super::fast::digits;
 use super::fields::{FieldReader, read_date};
 use super::lines::Plain;
 use crate::eval::value::{Participant, Value};
@@ -138,27 +139,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// The number written as 1 to 18 decimal digits and nothing else (so it fits an `i64`).
-#[inline]
-fn digits(bytes: &[u8]) -> Option<i64> {
-    if bytes.is_empty() || bytes.len() > 18 {
-        return None;
-    }
-    let mut n = 0i64;
-    for &c in bytes {
-        let digit = c.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n = n * 10 + i64::from(digit);
-    }
-    Some(n)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::{EventFile, Inputs, Ordering, TimelineReader};
-    use crate::eval::value::Timeline;
+    use super::super::testing::{Random, read};
+    use super::super::{EventFile, Inputs, Ordering};
 
     const CONTRACT: &str = r#"
 contract "Participants" {
@@ -189,37 +173,6 @@ outcome surveyed "Surveyed" {
   pays 10 GBP
 }
 "#;
-
-    /// A small, seeded generator: the same files on every run.
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) % n as u64) as usize
-        }
-
-        /// The first choice seven times in eight, else any.
-        fn mostly<'a>(&mut self, choices: &[&'a str]) -> &'a str {
-            if self.below(8) == 0 { choices[self.below(choices.len())] } else { choices[0] }
-        }
-    }
-
-    /// Every timeline, the errors kept and their count.
-    fn read(
-        contract: &crate::ir::Contract,
-        inputs: &Inputs,
-        fast: bool,
-    ) -> (Vec<Timeline>, Vec<String>, u64) {
-        let reader = TimelineReader::open(contract, inputs).expect("opens");
-        let mut reader = if fast { reader } else { reader.without_fast_path() };
-        let mut timelines = Vec::new();
-        while let Some(timeline) = reader.next_timeline() {
-            timelines.push(timeline);
-        }
-        let errors = reader.errors().iter().map(|e| e.to_string()).collect();
-        (timelines, errors, reader.error_count())
-    }
 
     #[test]
     fn the_fast_path_reads_random_participants_as_the_general_path_does() {

@@ -849,24 +849,39 @@ impl TimelineReader {
             if self.buckets.is_some() {
                 timeline.events.clear();
             }
-            if !self.peeked && !self.participants.rows.next(&mut self.errors) {
+            // A plain line is read straight from the buffer (see `people`), any other row by
+            // `Rows::next` and `read_participant`.
+            let fused = !self.peeked && self.read_participant_line(&mut timeline.participant);
+            if !fused && !self.peeked && !self.participants.rows.next(&mut self.errors) {
                 self.spare.append(&mut timeline.events);
                 self.finish();
                 return false;
             }
             let ordinal = self.ordinal;
             self.ordinal = self.ordinal.saturating_add(1);
-            let good = self.read_participant(ordinal, &mut timeline.participant);
+            let good = self.read_participant(ordinal, &mut timeline.participant, fused);
             let line = self.participants.rows.line;
             let current = if self.raw { self.current.as_slice() } else { timeline.participant.id.as_bytes() };
-            // Read the next participant's row now, for its id (see `EventSource::pull`), which
-            // stays in the read buffer until the row after it is read.
-            self.peeked = self.participants.rows.next(&mut self.errors);
+            // The next participant's id is needed now (see `EventSource::pull`): where it lies
+            // in the read buffer when its line is plain, left unread for the next call; else
+            // that row is read now, and its id stays in the buffer until the row after it is.
+            let source = &mut self.participants;
+            let ahead = match (&source.fast, source.rows.csv_lines()) {
+                (Some(fast), Some(lines)) => lines.keep_peek(fast.width()),
+                _ => false,
+            };
+            self.peeked = !ahead && self.participants.rows.next(&mut self.errors);
             match &mut self.buckets {
                 None => {
-                    let next = match self.peeked {
-                        true => self.participants.rows.cell(0).key_bytes().unwrap_or_default(),
-                        false => &[],
+                    let source = &self.participants;
+                    let next = match (ahead, self.peeked) {
+                        (true, _) => match (&source.fast, source.rows.csv_lines_ref().and_then(|l| l.kept()))
+                        {
+                            (Some(fast), Some(line)) => line.value(fast.id_column()),
+                            _ => &[],
+                        },
+                        (false, true) => source.rows.cell(0).key_bytes().unwrap_or_default(),
+                        (false, false) => &[],
                     };
                     let participants_file = &self.files[0];
                     let mut out = Out { events: &mut timeline.events, filled: 0, spare: &mut self.spare };
@@ -905,20 +920,42 @@ impl TimelineReader {
 
     /// Reads the current participant row into `participant` (and its id into `current` when
     /// it is not UTF-8, setting `raw`); false when the row has an error.
+    /// `fused` says that `read_participant_line` has read it already.
     #[inline]
-    fn read_participant(&mut self, ordinal: u32, participant: &mut Participant) -> bool {
+    fn read_participant(&mut self, ordinal: u32, participant: &mut Participant, fused: bool) -> bool {
         let source = &self.participants;
         self.raw = false;
-        let fast = match (&source.fast, source.rows.plain_csv()) {
-            (Some(fast), Some(plain)) => fast.read(&plain, &source.fields, participant),
-            _ => false,
-        };
+        let fast = fused
+            || match (&source.fast, source.rows.plain_csv()) {
+                (Some(fast), Some(plain)) => fast.read(&plain, &source.fields, participant),
+                _ => false,
+            };
         if !fast {
             return self.read_participant_general(ordinal, participant);
         }
         participant.origin = Origin { file: 0, line: source.rows.line };
         // Most files repeat no id: then there is nothing to look up.
         !self.index.has_repeats() || self.first_of_its_id(ordinal, &participant.id)
+    }
+
+    /// Reads the line at the participants file's position into `participant`, and moves past
+    /// it, when it is a plain line that the fast path reads whole (`CsvLines::peek`, then
+    /// `FastPeople::read_peeked`): no `Rows::next`, which splits the line into a `Vec`. Else
+    /// nothing is read and false returned.
+    #[inline]
+    fn read_participant_line(&mut self, participant: &mut Participant) -> bool {
+        let source = &mut self.participants;
+        let Some(fast) = &source.fast else { return false };
+        let Some(lines) = source.rows.csv_lines() else { return false };
+        let Some(line) = lines.kept().or_else(|| lines.peek(fast.width())) else { return false };
+        if !fast.read_peeked(&line, &source.fields, participant) {
+            return false;
+        }
+        let len = line.len_with_lf();
+        source.rows.line = lines.take_peeked(len);
+        #[cfg(test)]
+        people::FUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
     }
 
     /// Whether the row at `ordinal`, whose id is `id`, is the first with its id: remembers the

@@ -342,6 +342,15 @@ impl Rows {
         }
     }
 
+    /// The CSV reader, while rows remain, to peek at the next line (see `csv_lines`).
+    #[inline(always)]
+    pub(super) fn csv_lines_ref(&self) -> Option<&CsvLines> {
+        match &self.inner {
+            Inner::Csv(csv) if !self.done => Some(&csv.record),
+            _ => None,
+        }
+    }
+
     /// The current row's cell for a slot.
     #[inline(always)]
     pub(super) fn cell(&self, slot: usize) -> Cell<'_> {

@@ -260,10 +260,7 @@ impl EventSource {
         let Some(fast) = &self.fast else { return false };
         let Some(plain) = self.rows.plain_csv() else { return false };
         let last = fast.last;
-        let cell = |column: usize| -> Option<&[u8]> {
-            let value = plain.get(column)?;
-            if column == last { Some(value.strip_suffix(b"\r").unwrap_or(value)) } else { Some(value) }
-        };
+        let cell = |column: usize| plain.cell(column, last);
         let index = match fast.type_column {
             Some(column) => {
                 let Some(t) = cell(column) else { return false };

@@ -646,6 +646,14 @@ impl<'a> Plain<'a> {
         };
         self.buf.get(start..end)
     }
+
+    /// Value `i` as `Rows::cell` gives it: when it is the row's `last`, without the CR of a
+    /// CRLF line.
+    #[inline(always)]
+    pub(super) fn cell(&self, i: usize, last: usize) -> Option<&'a [u8]> {
+        let value = self.get(i)?;
+        Some(if i == last { value.strip_suffix(b"\r").unwrap_or(value) } else { value })
+    }
 }
 
 #[cfg(test)]

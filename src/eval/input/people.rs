@@ -121,10 +121,7 @@ impl FastPeople {
         participant: &mut Participant,
     ) -> bool {
         let last = self.last;
-        let cell = |column: usize| -> Option<&[u8]> {
-            let value = plain.get(column)?;
-            if column == last { Some(value.strip_suffix(b"\r").unwrap_or(value)) } else { Some(value) }
-        };
+        let cell = |column: usize| plain.cell(column, last);
         self.read_with(cell, readers, participant)
     }
 

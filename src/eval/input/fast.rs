@@ -42,8 +42,8 @@ pub(super) struct FastRows {
     /// By the index of the event in the IR: whether none of its fields is text, so that its
     /// values hold no heap memory and a record's old values of it need no dropping.
     heapless: Box<[bool]>,
-    /// `day::month_starts`, fetched once for the file rather than once a date.
-    months: &'static [i32],
+    /// `fields::months`, fetched once for the file rather than once a date.
+    months: &'static [u64],
 }
 
 struct FastPlan {
@@ -134,7 +134,7 @@ impl FastRows {
             last: width.saturating_sub(1),
             plans,
             heapless,
-            months: crate::eval::day::month_starts(),
+            months: super::fields::months(),
         }
     }
 }
@@ -218,8 +218,10 @@ impl EventSource {
     /// instructions an event for the whole evaluation).
     #[inline(never)]
     pub(super) fn read_fused(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
+        // Zeroed by each `peek_in`, not at each turn as well.
+        let mut bounds = [0; super::lines::PEEK_VALUES + 2];
         loop {
-            match self.read_fused_line(ids, out) {
+            match self.read_fused_line(ids, out, &mut bounds) {
                 Fused::Read => {}
                 other => return other,
             }
@@ -228,12 +230,11 @@ impl EventSource {
 
     /// [`read_fused`](Self::read_fused) for one line: `Fused::Read` when it read it.
     #[inline(always)]
-    fn read_fused_line(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
+    fn read_fused_line(&mut self, ids: &Ids<'_>, out: &mut Out<'_>, bounds: &mut Bounds) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };
-        let mut bounds = [0; super::lines::PEEK_VALUES + 2];
-        let Some(line) = lines.peek_in(fast.width, &mut bounds) else { return Fused::Declined };
+        let Some(line) = lines.peek_in(fast.width, bounds) else { return Fused::Declined };
         if !ids.id_word.matches(&line, participant, ids.id) {
             return if ids.next_word.matches(&line, participant, ids.next) {
                 Fused::Next
@@ -425,7 +426,7 @@ fn fill_line<'a>(
                 record.id = None;
             } else {
                 // Not ASCII: the general path checks it is UTF-8.
-                if !line.is_ascii(column) {
+                if !line.all_ascii() && !line.is_ascii(column) {
                     return None;
                 }
                 match &mut record.id {
@@ -458,7 +459,7 @@ fn read_into<'a>(
     place: &mut MaybeUninit<Value>,
     bytes: &[u8],
     field: &FastField,
-    months: &[i32],
+    months: &[u64],
     reader: impl FnOnce() -> Option<&'a FieldReader>,
 ) -> bool {
     if bytes.is_empty() {
@@ -485,10 +486,13 @@ fn read_into<'a>(
             }
             None => {}
         },
-        // As `parse_decimal` reads plain digits.
+        // As `parse_decimal` reads plain digits: at most 18 of them, so below 2^60, positive,
+        // scale 0 (the parts `Decimal::from` gives, without its handling of a sign, some 8
+        // instructions).
         Quick::Number => {
             if let Some(n) = digits(bytes) {
-                place.write(Value::Decimal(Decimal::from(n)));
+                let n = n as u64;
+                place.write(Value::Decimal(Decimal::from_parts(n as u32, (n >> 32) as u32, 0, false, 0)));
                 return true;
             }
         }
@@ -520,7 +524,7 @@ fn set_id(kept: &mut Option<String>, id: &str) {
 fn read_value<'a>(
     bytes: &[u8],
     field: &FastField,
-    months: &[i32],
+    months: &[u64],
     reader: impl FnOnce() -> Option<&'a FieldReader>,
 ) -> Option<Value> {
     if bytes.is_empty() {
@@ -612,6 +616,25 @@ mod tests {
         assert_eq!(short_str("E\u{e9}".as_bytes()), Some("E\u{e9}"));
         assert_eq!(short_str(b"E\xff"), None);
         assert_eq!(short_str(b"\xc3"), None);
+    }
+
+    #[test]
+    fn plain_numbers_are_the_decimals_parse_decimal_gives_bit_for_bit() {
+        use super::super::fields::parse_decimal;
+        use super::{FastField, Quick, Value, read_into};
+        use std::mem::MaybeUninit;
+        let field = FastField { column: 0, quick: Quick::Number, optional: false };
+        for text in
+            ["0", "7", "14", "007", "4294967295", "4294967296", "123456789012345678", "999999999999999999"]
+        {
+            let mut place = MaybeUninit::uninit();
+            assert!(read_into(&mut place, text.as_bytes(), &field, &[], || None), "{text}");
+            // SAFETY: `read_into` wrote it (asserted just above).
+            let Value::Decimal(fast) = (unsafe { place.assume_init() }) else { panic!("{text}") };
+            let general = parse_decimal(text.as_bytes()).unwrap();
+            // Equal as numbers is not enough: the scale shows in what is written.
+            assert_eq!(fast.serialize(), general.serialize(), "{text}");
+        }
     }
 
     #[test]

@@ -571,6 +571,19 @@ fn timing(plan: &FastPlan, values: &[Value]) -> Option<(Day, Option<Day>)> {
 /// The number written as 1 to 18 decimal digits and nothing else (so it fits an `i64`).
 #[inline]
 pub(super) fn digits(bytes: &[u8]) -> Option<i64> {
+    // One or two digits (most hours and scores) without the loop, which cost some 10
+    // instructions more a number (callgrind).
+    match *bytes {
+        [a] => {
+            let a = a.wrapping_sub(b'0');
+            return (a <= 9).then_some(i64::from(a));
+        }
+        [a, b] => {
+            let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+            return (a <= 9 && b <= 9).then(|| i64::from(a) * 10 + i64::from(b));
+        }
+        _ => {}
+    }
     if bytes.is_empty() || bytes.len() > 18 {
         return None;
     }
@@ -616,6 +629,24 @@ mod tests {
         assert_eq!(short_str("E\u{e9}".as_bytes()), Some("E\u{e9}"));
         assert_eq!(short_str(b"E\xff"), None);
         assert_eq!(short_str(b"\xc3"), None);
+    }
+
+    #[test]
+    fn digits_are_read_as_the_plain_loop_reads_them() {
+        use super::digits;
+        let alphabet = b"0129/:+- a";
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=3 {
+            for i in 0..alphabet.len().pow(len) {
+                texts.push((0..len).map(|k| alphabet[i / alphabet.len().pow(k) % alphabet.len()]).collect());
+            }
+        }
+        texts.extend([&b"123456789012345678"[..], b"1234567890123456789"].map(<[u8]>::to_vec));
+        for text in texts {
+            let plain = (!text.is_empty() && text.len() <= 18 && text.iter().all(u8::is_ascii_digit))
+                .then(|| text.iter().fold(0i64, |n, &c| n * 10 + i64::from(c - b'0')));
+            assert_eq!(digits(&text), plain, "{}", String::from_utf8_lossy(&text));
+        }
     }
 
     #[test]

@@ -559,9 +559,11 @@ impl Out<'_> {
     /// called; else it is refilled for the next row.
     #[inline(always)]
     pub(super) fn slot(&mut self) -> &mut EventRecord {
-        if self.filled >= self.events.len() {
-            self.grow();
+        // Indexed in the branch that compared, so that the index is not checked again.
+        if self.filled < self.events.len() {
+            return &mut self.events[self.filled];
         }
+        self.grow();
         let filled = self.filled;
         &mut self.events[filled]
     }

@@ -198,9 +198,14 @@ impl EventSource {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };
-        let Some(line) = lines.peek(fast.width) else { return Fused::Declined };
+        // The first line of a participant's events was peeked already, when the participant
+        // before was read (see below).
+        let Some(line) = lines.kept().or_else(|| lines.peek(fast.width)) else { return Fused::Declined };
         if !ids.id_word.matches(&line, participant, ids.id) {
             return if ids.next_word.matches(&line, participant, ids.next) {
+                // Kept for the next participant's call, which would peek at it again.
+                let kept = line.to_kept();
+                lines.keep(kept);
                 Fused::Next
             } else {
                 Fused::Declined

@@ -61,7 +61,7 @@ pub(super) struct CsvLines {
 
 /// What `peek` found of a line, without the borrow of the buffer.
 #[derive(Clone, Copy)]
-struct Kept {
+pub(super) struct Kept {
     pos: usize,
     bounds: [u8; PEEK_VALUES + 1],
     len: usize,
@@ -308,6 +308,12 @@ pub(super) struct Peeked<'a> {
 }
 
 impl<'a> Peeked<'a> {
+    /// What was found of the line, for `CsvLines::keep`.
+    #[inline(always)]
+    pub(super) fn to_kept(&self) -> Kept {
+        Kept { pos: usize::MAX, bounds: self.bounds, len: self.len, non_ascii: self.non_ascii }
+    }
+
     /// The line's length with its LF.
     #[inline(always)]
     pub(super) fn len_with_lf(&self) -> usize {
@@ -427,9 +433,16 @@ impl CsvLines {
     #[inline(always)]
     pub(super) fn keep_peek(&mut self, width: usize) -> bool {
         let Some(line) = self.peek(width) else { return false };
-        let kept = Kept { pos: self.pos, bounds: line.bounds, len: line.len, non_ascii: line.non_ascii };
-        self.kept = kept;
+        let kept = line.to_kept();
+        self.keep(kept);
         true
+    }
+
+    /// Keeps what `peek` found of the line at the reader's position (`Peeked::to_kept`) for
+    /// [`kept`](Self::kept).
+    #[inline(always)]
+    pub(super) fn keep(&mut self, kept: Kept) {
+        self.kept = Kept { pos: self.pos, ..kept };
     }
 
     /// The line `keep_peek` found, when the reader is still at its start.

@@ -485,19 +485,18 @@ impl EventSource {
     }
 
     /// Grouped mode: reads this file's events for the participant at `ordinal` into `out`,
-    /// stopping at the first row of a later participant. `ids` are the participant's id and
+    /// stopping at the first row of a later participant. `words` are the participant's id and
     /// the next participant's (empty when none), for the index's sake: most rows are one or
     /// the other, and comparing bytes is much cheaper than a lookup.
     fn pull(
         &mut self,
         ordinal: u32,
-        ids: (&[u8], &[u8]),
+        words: &fast::Ids<'_>,
         ctx: (&IdIndex, &str),
         out: &mut Out<'_>,
         errors: &mut Errors,
     ) {
-        let (id, next) = ids;
-        let words = fast::Ids { id, id_word: fast::Word::new(id), next, next_word: fast::Word::new(next) };
+        let (id, next) = (words.id, words.next);
         loop {
             match self.state {
                 State::Exhausted => return,
@@ -506,7 +505,7 @@ impl EventSource {
                 State::Empty => {
                     // Most rows are read straight from the buffer (see `fast`); a row of the
                     // next participant is left unread, where the next call finds it.
-                    match self.read_fused(&words, out) {
+                    match self.read_fused(words, out) {
                         fast::Fused::Read => continue,
                         fast::Fused::Next => return,
                         fast::Fused::Declined => {}
@@ -628,6 +627,9 @@ pub struct TimelineReader {
     raw: bool,
     /// Whether the participants file is on the next participant's row already.
     peeked: bool,
+    /// The `Word` of the next participant's id, as `EventSource::pull` was last given it, when
+    /// that id was read from a line peeked at (`CsvLines::keep_peek`); else that of no id.
+    next_word: fast::Word,
     /// Ids that are repeated later, by ordinal: the id and its line.
     firsts: std::collections::BTreeMap<u32, (String, u64)>,
     errors: Errors,
@@ -817,6 +819,7 @@ impl TimelineReader {
             current: Vec::new(),
             raw: false,
             peeked: false,
+            next_word: fast::Word::new(&[]),
             firsts: Default::default(),
             errors: Errors::default(),
             total_bytes,
@@ -883,11 +886,19 @@ impl TimelineReader {
                         (false, true) => source.rows.cell(0).key_bytes().unwrap_or_default(),
                         (false, false) => &[],
                     };
+                    // A row read from the line peeked at the last call (`fused`, after `ahead`
+                    // then) has the id that was the next one then: its word is kept from then.
+                    // (Else it is the word of no id, which `Word` compares as bytes: never
+                    // wrong, only slower.)
+                    let id_word = if fused { self.next_word } else { fast::Word::new(current) };
+                    let next_word = fast::Word::new(next);
+                    self.next_word = if ahead { next_word } else { fast::Word::new(&[]) };
+                    let words = fast::Ids { id: current, id_word, next, next_word };
                     let participants_file = &self.files[0];
                     let mut out = Out { events: &mut timeline.events, filled: 0, spare: &mut self.spare };
                     for source in &mut self.sources {
                         let ctx = (&self.index, participants_file.as_str());
-                        source.pull(ordinal, (current, next), ctx, &mut out, &mut self.errors);
+                        source.pull(ordinal, &words, ctx, &mut out, &mut self.errors);
                     }
                     out.finish();
                 }

@@ -145,6 +145,17 @@ impl Word {
         Word { len: bytes.len(), word: u128::from_le_bytes(word), mask: u128::from_le_bytes(mask) }
     }
 
+    /// The word of a value given as `Peeked::word` gives it: as `new` of its bytes, with no
+    /// copy of them.
+    #[inline(always)]
+    pub(super) fn of((len, word): (usize, u128)) -> Word {
+        if len == 0 || len > 16 {
+            return Word { len: usize::MAX, word: 0, mask: 0 };
+        }
+        let mask = u128::MAX >> (8 * (16 - len));
+        Word { len, word: word & mask, mask }
+    }
+
     /// Whether value `column` of `line` is `bytes`, which this word was made from.
     #[inline(always)]
     fn matches(self, line: &Peeked<'_>, column: usize, bytes: &[u8]) -> bool {
@@ -506,8 +517,21 @@ pub(super) fn short_str(bytes: &[u8]) -> Option<&str> {
 mod tests {
     use super::super::testing::{Random, read};
     use super::super::{EventFile, Inputs, Ordering};
-    use super::FUSED;
+    use super::{FUSED, Word};
     use std::io::Write;
+
+    #[test]
+    fn the_word_of_a_peeked_value_is_the_word_of_its_bytes() {
+        let text = b"P1234567890123456789";
+        for len in 0..=text.len() {
+            // The 16 bytes from the value's start, those past its end included.
+            let mut sixteen = [b'x'; 16];
+            let n = len.min(16);
+            sixteen[..n].copy_from_slice(&text[..n]);
+            let of = Word::of((len, u128::from_le_bytes(sixteen)));
+            assert_eq!(format!("{of:?}"), format!("{:?}", Word::new(&text[..len])), "{len} bytes");
+        }
+    }
 
     #[test]
     fn short_str_takes_ascii_and_other_utf8_and_refuses_the_rest() {

@@ -900,21 +900,26 @@ impl TimelineReader {
             match &mut self.buckets {
                 None => {
                     let source = &self.participants;
-                    let next = match (ahead, self.peeked) {
+                    let (next, peeked_word) = match (ahead, self.peeked) {
                         (true, _) => match (&source.fast, source.rows.csv_lines_ref().and_then(|l| l.kept()))
                         {
-                            (Some(fast), Some(line)) => line.value(fast.id_column()),
-                            _ => &[],
+                            (Some(fast), Some(line)) => {
+                                (line.value(fast.id_column()), Some(line.word(fast.id_column())))
+                            }
+                            _ => (&[][..], None),
                         },
-                        (false, true) => source.rows.cell(0).key_bytes().unwrap_or_default(),
-                        (false, false) => &[],
+                        (false, true) => (source.rows.cell(0).key_bytes().unwrap_or_default(), None),
+                        (false, false) => (&[][..], None),
                     };
                     // A row read from the line peeked at the last call (`fused`, after `ahead`
                     // then) has the id that was the next one then: its word is kept from then.
                     // (Else it is the word of no id, which `Word` compares as bytes: never
                     // wrong, only slower.)
                     let id_word = if fused { self.next_word } else { fast::Word::new(current) };
-                    let next_word = fast::Word::new(next);
+                    let next_word = match peeked_word {
+                        Some(word) => fast::Word::of(word),
+                        None => fast::Word::new(next),
+                    };
                     self.next_word = if ahead { next_word } else { fast::Word::new(&[]) };
                     let words = fast::Ids { id: current, id_word, next, next_word };
                     let participants_file = &self.files[0];

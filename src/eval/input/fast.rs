@@ -163,6 +163,17 @@ impl Word {
         Word { len: bytes.len(), word: u128::from_le_bytes(word), mask: u128::from_le_bytes(mask) }
     }
 
+    /// The word of a value given as `Peeked::word` gives it: as `new` of its bytes, with no
+    /// copy of them.
+    #[inline(always)]
+    pub(super) fn of((len, word): (usize, u128)) -> Word {
+        if len == 0 || len > 16 {
+            return Word { len: usize::MAX, word: 0, mask: 0 };
+        }
+        let mask = u128::MAX >> (8 * (16 - len));
+        Word { len, word: word & mask, mask }
+    }
+
     /// Whether value `column` of `line` is `bytes`, which this word was made from.
     #[inline(always)]
     fn matches<B: Borrow<Bounds>>(self, line: &Peeked<'_, B>, column: usize, bytes: &[u8]) -> bool {
@@ -234,9 +245,15 @@ impl EventSource {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };
-        let Some(line) = lines.peek_in(fast.width, bounds) else { return Fused::Declined };
+        // The first line of a participant's events was peeked already, when the participant
+        // before was read (see below).
+        let line = if lines.has_kept() { lines.kept_in(bounds) } else { lines.peek_in(fast.width, bounds) };
+        let Some(line) = line else { return Fused::Declined };
         if !ids.id_word.matches(&line, participant, ids.id) {
             return if ids.next_word.matches(&line, participant, ids.next) {
+                // Kept for the next participant's call, which would peek at it again.
+                let kept = line.to_kept();
+                lines.keep(kept);
                 Fused::Next
             } else {
                 Fused::Declined
@@ -617,8 +634,21 @@ pub(super) fn short_str(bytes: &[u8]) -> Option<&str> {
 mod tests {
     use super::super::testing::{Random, read};
     use super::super::{EventFile, Inputs, Ordering};
-    use super::FUSED;
+    use super::{FUSED, Word};
     use std::io::Write;
+
+    #[test]
+    fn the_word_of_a_peeked_value_is_the_word_of_its_bytes() {
+        let text = b"P1234567890123456789";
+        for len in 0..=text.len() {
+            // The 16 bytes from the value's start, those past its end included.
+            let mut sixteen = [b'x'; 16];
+            let n = len.min(16);
+            sixteen[..n].copy_from_slice(&text[..n]);
+            let of = Word::of((len, u128::from_le_bytes(sixteen)));
+            assert_eq!(format!("{of:?}"), format!("{:?}", Word::new(&text[..len])), "{len} bytes");
+        }
+    }
 
     #[test]
     fn short_str_takes_ascii_and_other_utf8_and_refuses_the_rest() {

@@ -62,7 +62,7 @@ pub(super) struct CsvLines {
 
 /// What `peek` found of a line, without the borrow of the buffer.
 #[derive(Clone, Copy)]
-struct Kept {
+pub(super) struct Kept {
     pos: usize,
     bounds: [u8; PEEK_VALUES + 2],
     len: usize,
@@ -313,6 +313,12 @@ pub(super) struct Peeked<'a, B: Borrow<Bounds> = Bounds> {
 }
 
 impl<'a, B: Borrow<Bounds>> Peeked<'a, B> {
+    /// What was found of the line, for `CsvLines::keep`.
+    #[inline(always)]
+    pub(super) fn to_kept(&self) -> Kept {
+        Kept { pos: usize::MAX, bounds: *self.bounds.borrow(), len: self.len, non_ascii: self.non_ascii }
+    }
+
     /// The line's length with its LF.
     #[inline(always)]
     pub(super) fn len_with_lf(&self) -> usize {
@@ -471,9 +477,16 @@ impl CsvLines {
     #[inline(always)]
     pub(super) fn keep_peek(&mut self, width: usize) -> bool {
         let Some(line) = self.peek(width) else { return false };
-        let kept = Kept { pos: self.pos, bounds: line.bounds, len: line.len, non_ascii: line.non_ascii };
-        self.kept = kept;
+        let kept = line.to_kept();
+        self.keep(kept);
         true
+    }
+
+    /// Keeps what `peek` found of the line at the reader's position (`Peeked::to_kept`) for
+    /// [`kept`](Self::kept).
+    #[inline(always)]
+    pub(super) fn keep(&mut self, kept: Kept) {
+        self.kept = Kept { pos: self.pos, ..kept };
     }
 
     /// The line `keep_peek` found, when the reader is still at its start.
@@ -485,6 +498,25 @@ impl CsvLines {
         }
         let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
         Some(Peeked { bytes, bounds: kept.bounds, len: kept.len, non_ascii: kept.non_ascii })
+    }
+
+    /// [`kept`](Self::kept) with the bounds copied to `bounds`, as [`peek_in`](Self::peek_in)
+    /// gives them.
+    #[inline(always)]
+    pub(super) fn kept_in<'a>(&'a self, bounds: &'a mut Bounds) -> Option<Peeked<'a, &'a Bounds>> {
+        let kept = &self.kept;
+        if kept.pos != self.pos {
+            return None;
+        }
+        let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
+        *bounds = kept.bounds;
+        Some(Peeked { bytes, bounds, len: kept.len, non_ascii: kept.non_ascii })
+    }
+
+    /// Whether [`kept`](Self::kept) has the line at the reader's position.
+    #[inline(always)]
+    pub(super) fn has_kept(&self) -> bool {
+        self.kept.pos == self.pos
     }
 
     /// Moves past the line `peek` gave, as `next_record` would have read it: the current

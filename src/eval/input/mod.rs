@@ -485,19 +485,18 @@ impl EventSource {
     }
 
     /// Grouped mode: reads this file's events for the participant at `ordinal` into `out`,
-    /// stopping at the first row of a later participant. `ids` are the participant's id and
+    /// stopping at the first row of a later participant. `words` are the participant's id and
     /// the next participant's (empty when none), for the index's sake: most rows are one or
     /// the other, and comparing bytes is much cheaper than a lookup.
     fn pull(
         &mut self,
         ordinal: u32,
-        ids: (&[u8], &[u8]),
+        words: &fast::Ids<'_>,
         ctx: (&IdIndex, &str),
         out: &mut Out<'_>,
         errors: &mut Errors,
     ) {
-        let (id, next) = ids;
-        let words = fast::Ids { id, id_word: fast::Word::new(id), next, next_word: fast::Word::new(next) };
+        let (id, next) = (words.id, words.next);
         loop {
             match self.state {
                 State::Exhausted => return,
@@ -506,7 +505,7 @@ impl EventSource {
                 State::Empty => {
                     // Most rows are read straight from the buffer (see `fast`); a row of the
                     // next participant is left unread, where the next call finds it.
-                    match self.read_fused(&words, out) {
+                    match self.read_fused(words, out) {
                         fast::Fused::Read => continue,
                         fast::Fused::Next => return,
                         fast::Fused::Declined => {}
@@ -570,7 +569,10 @@ impl Out<'_> {
 
     #[inline(never)]
     fn grow(&mut self) {
-        self.events.push(self.spare.pop().unwrap_or_default());
+        match self.spare.len().checked_sub(1) {
+            Some(last) => move_tail(self.spare, last, self.events),
+            None => self.events.push(EventRecord::default()),
+        }
     }
 
     /// Keeps the record `slot` gave as the timeline's next event.
@@ -582,8 +584,28 @@ impl Out<'_> {
     /// Ends the timeline: the records past its events go back to the spares.
     fn finish(self) {
         if self.filled < self.events.len() {
-            self.spare.extend(self.events.drain(self.filled..));
+            move_tail(self.events, self.filled, self.spare);
         }
+    }
+}
+
+/// Moves the records of `from` past `keep` to the end of `to`, in one copy. A timeline has a
+/// few records more or less than the one before, each moved between it and the spares: by
+/// `pop` and `push`, or `drain` and `extend`, each cost about twice as much (callgrind).
+#[inline(always)]
+fn move_tail(from: &mut Vec<EventRecord>, keep: usize, to: &mut Vec<EventRecord>) {
+    let Some(count) = from.len().checked_sub(keep) else { return };
+    to.reserve(count);
+    // SAFETY: `from[keep..]` are `count` records, copied past the end of `to`, which has room
+    // for them (reserved just above); `from` is then shortened to `keep` and `to` lengthened
+    // by `count`, so that each record is owned by exactly one vector again. The two are
+    // different vectors (two `&mut`), so the copy does not overlap.
+    unsafe {
+        let source = from.as_ptr().add(keep);
+        let target = to.as_mut_ptr().add(to.len());
+        std::ptr::copy_nonoverlapping(source, target, count);
+        from.set_len(keep);
+        to.set_len(to.len() + count);
     }
 }
 
@@ -630,6 +652,9 @@ pub struct TimelineReader {
     raw: bool,
     /// Whether the participants file is on the next participant's row already.
     peeked: bool,
+    /// The `Word` of the next participant's id, as `EventSource::pull` was last given it, when
+    /// that id was read from a line peeked at (`CsvLines::keep_peek`); else that of no id.
+    next_word: fast::Word,
     /// Ids that are repeated later, by ordinal: the id and its line.
     firsts: std::collections::BTreeMap<u32, (String, u64)>,
     errors: Errors,
@@ -819,6 +844,7 @@ impl TimelineReader {
             current: Vec::new(),
             raw: false,
             peeked: false,
+            next_word: fast::Word::new(&[]),
             firsts: Default::default(),
             errors: Errors::default(),
             total_bytes,
@@ -876,20 +902,33 @@ impl TimelineReader {
             match &mut self.buckets {
                 None => {
                     let source = &self.participants;
-                    let next = match (ahead, self.peeked) {
+                    let (next, peeked_word) = match (ahead, self.peeked) {
                         (true, _) => match (&source.fast, source.rows.csv_lines_ref().and_then(|l| l.kept()))
                         {
-                            (Some(fast), Some(line)) => line.value(fast.id_column()),
-                            _ => &[],
+                            (Some(fast), Some(line)) => {
+                                (line.value(fast.id_column()), Some(line.word(fast.id_column())))
+                            }
+                            _ => (&[][..], None),
                         },
-                        (false, true) => source.rows.cell(0).key_bytes().unwrap_or_default(),
-                        (false, false) => &[],
+                        (false, true) => (source.rows.cell(0).key_bytes().unwrap_or_default(), None),
+                        (false, false) => (&[][..], None),
                     };
+                    // A row read from the line peeked at the last call (`fused`, after `ahead`
+                    // then) has the id that was the next one then: its word is kept from then.
+                    // (Else it is the word of no id, which `Word` compares as bytes: never
+                    // wrong, only slower.)
+                    let id_word = if fused { self.next_word } else { fast::Word::new(current) };
+                    let next_word = match peeked_word {
+                        Some(word) => fast::Word::of(word),
+                        None => fast::Word::new(next),
+                    };
+                    self.next_word = if ahead { next_word } else { fast::Word::new(&[]) };
+                    let words = fast::Ids { id: current, id_word, next, next_word };
                     let participants_file = &self.files[0];
                     let mut out = Out { events: &mut timeline.events, filled: 0, spare: &mut self.spare };
                     for source in &mut self.sources {
                         let ctx = (&self.index, participants_file.as_str());
-                        source.pull(ordinal, (current, next), ctx, &mut out, &mut self.errors);
+                        source.pull(ordinal, &words, ctx, &mut out, &mut self.errors);
                     }
                     out.finish();
                 }

@@ -15,9 +15,10 @@
 //! at it (`CsvLines::keep_peek`) when it needs the next participant's id, and at the next
 //! call reads it from what the peek kept (`read_peeked`). Measured with callgrind at 100k
 //! participants: 1,286 -> 1,282 instructions an event (peeking at the line twice instead of
-//! keeping the first peek: 1,292).
+//! keeping the first peek: 1,292). From a peeked line, an id is checked to be ASCII and a
+//! case name compared with a value as 16-byte words (`Row`, `Case`).
 
-use super::fast::digits;
+use super::fast::{digits, short_str};
 use super::fields::{FieldReader, read_date};
 use super::lines::{Peeked, Plain};
 use crate::eval::value::{Participant, Value};
@@ -47,8 +48,8 @@ enum Read {
         min: i64,
         max: i64,
     },
-    /// An enum's case names, as bytes.
-    Case(Vec<Box<[u8]>>),
+    /// An enum's case names.
+    Case(Vec<Case>),
     /// Anything else, by `read_text`.
     Other,
 }
@@ -78,7 +79,7 @@ impl FastPeople {
                 ir::Type::Int => Read::Whole { min: i64::MIN, max: i64::MAX },
                 ir::Type::Bounded { min, max } => Read::Whole { min: *min, max: *max },
                 ir::Type::Enum { name } => match enums.iter().find(|e| &e.name == name) {
-                    Some(e) => Read::Case(e.cases.iter().map(|c| c.as_bytes().into()).collect()),
+                    Some(e) => Read::Case(e.cases.iter().map(|c| Case::new(c.as_bytes())).collect()),
                     None => return None,
                 },
                 _ => Read::Other,
@@ -108,37 +109,36 @@ impl FastPeople {
         readers: &[(usize, FieldReader)],
         participant: &mut Participant,
     ) -> bool {
-        self.read_with(|column| Some(line.value(column)), readers, participant)
+        self.read_with(line, readers, participant)
     }
 
     /// Reads a row into `participant` (its id and fields); false when the row is for the
-    /// general path, which then reads it whole.
-    #[inline]
+    /// general path, which then reads it whole. Out of line: most rows are read from a peeked
+    /// line (`read_peeked`), and inlined this cost the reader's loop some 7 instructions an
+    /// event (callgrind).
+    #[inline(never)]
     pub(super) fn read(
         &self,
         plain: &Plain<'_>,
         readers: &[(usize, FieldReader)],
         participant: &mut Participant,
     ) -> bool {
-        let last = self.last;
-        let cell = |column: usize| plain.cell(column, last);
-        self.read_with(cell, readers, participant)
+        self.read_with(&(plain, self.last), readers, participant)
     }
 
-    /// `read` with the row's values given by `cell` (by column, the last without its CR).
+    /// `read` with the row's values given by `row`.
     #[inline(always)]
     fn read_with<'a>(
         &self,
-        cell: impl Fn(usize) -> Option<&'a [u8]>,
+        row: &impl Row<'a>,
         readers: &[(usize, FieldReader)],
         participant: &mut Participant,
     ) -> bool {
-        let Some(id) = cell(self.id).filter(|id| !id.is_empty()) else { return false };
-        let Some(id) = super::fast::short_str(id) else { return false };
+        let Some(id) = row.text(self.id).filter(|id| !id.is_empty()) else { return false };
         let values = &mut participant.fields;
         values.clear();
         for ((column, read), (_, reader)) in self.fields.iter().zip(readers) {
-            let Some(bytes) = cell(*column) else { return false };
+            let Some(bytes) = row.value(*column) else { return false };
             let value = if bytes.is_empty() {
                 if !reader.optional {
                     return false;
@@ -150,7 +150,7 @@ impl FastPeople {
                         Ok(day) => Value::Day(day),
                         Err(_) => return false,
                     },
-                    Read::Case(cases) => match cases.iter().position(|c| same(c, bytes)) {
+                    Read::Case(cases) => match row.case(*column, bytes, cases) {
                         Some(i) => Value::Case(i as u32),
                         None => return false,
                     },
@@ -176,11 +176,93 @@ impl FastPeople {
     }
 }
 
+/// An enum's case name, and (when it has at most 16 bytes) those bytes as a little-endian
+/// number with a mask of them, to compare with a value of a peeked line in a few
+/// instructions (`Peeked::word`; a byte at a time cost some 50 instructions a participant).
+struct Case {
+    name: Box<[u8]>,
+    word: u128,
+    mask: u128,
+}
+
+impl Case {
+    fn new(name: &[u8]) -> Case {
+        let (mut word, mut mask) = ([0u8; 16], [0u8; 16]);
+        if name.len() <= 16 {
+            word[..name.len()].copy_from_slice(name);
+            mask[..name.len()].fill(0xFF);
+        }
+        Case { name: name.into(), word: u128::from_le_bytes(word), mask: u128::from_le_bytes(mask) }
+    }
+
+    /// Whether a value given as `Peeked::word` gives it (`value` its bytes) is this case.
+    #[inline(always)]
+    fn is(&self, (len, word): (usize, u128), value: &[u8]) -> bool {
+        if self.name.len() <= 16 {
+            len == self.name.len() && (word ^ self.word) & self.mask == 0
+        } else {
+            same(&self.name, value)
+        }
+    }
+}
+
 /// Whether two short byte strings are equal, a byte at a time: a case name is a few bytes,
 /// for which a call to `memcmp` costs more than the comparison.
 #[inline(always)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The values of a row, as the fast path reads them: a peeked line, or a plain row (with its
+/// last column, whose value is without the CR of a CRLF line).
+trait Row<'a> {
+    /// Value `column`, or `None` when the row has no such value.
+    fn value(&self, column: usize) -> Option<&'a [u8]>;
+    /// Value `column` as text, or `None` when it is not UTF-8 (or no value).
+    fn text(&self, column: usize) -> Option<&'a str>;
+    /// Which of `cases` value `column` (its `bytes`) is.
+    fn case(&self, column: usize, bytes: &[u8], cases: &[Case]) -> Option<usize>;
+}
+
+impl<'a> Row<'a> for Peeked<'a> {
+    #[inline(always)]
+    fn value(&self, column: usize) -> Option<&'a [u8]> {
+        Some(Peeked::value(self, column))
+    }
+
+    #[inline(always)]
+    fn text(&self, column: usize) -> Option<&'a str> {
+        let bytes = Peeked::value(self, column);
+        if self.is_ascii(column) {
+            // SAFETY: every byte of the value is below 0x80 (`is_ascii`), and ASCII is UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            std::str::from_utf8(bytes).ok()
+        }
+    }
+
+    #[inline(always)]
+    fn case(&self, column: usize, bytes: &[u8], cases: &[Case]) -> Option<usize> {
+        let word = self.word(column);
+        cases.iter().position(|case| case.is(word, bytes))
+    }
+}
+
+impl<'a> Row<'a> for (&Plain<'a>, usize) {
+    #[inline(always)]
+    fn value(&self, column: usize) -> Option<&'a [u8]> {
+        self.0.cell(column, self.1)
+    }
+
+    #[inline(always)]
+    fn text(&self, column: usize) -> Option<&'a str> {
+        short_str(self.value(column)?)
+    }
+
+    #[inline(always)]
+    fn case(&self, _: usize, bytes: &[u8], cases: &[Case]) -> Option<usize> {
+        cases.iter().position(|case| same(&case.name, bytes))
+    }
 }
 
 #[cfg(test)]

@@ -160,18 +160,12 @@ pub struct DecisionWriter<'w> {
     out: &'w mut dyn Write,
     format: Format,
     contract: &'w ir::Contract,
-    files: Vec<String>,
     first: bool,
     /// `contract_hash,as_of,` for every CSV row.
     prefix: String,
-    /// Each outcome's name as a CSV value and the comma after it, written on every row of
-    /// its decisions.
-    outcome_names: Vec<String>,
     line: Vec<u8>,
-    scratch: String,
-    days: DayTexts,
-    periods: PeriodReasons,
-    amounts: MoneyTexts,
+    texts: RowParts,
+    rows: RowTexts,
     /// For the table format: rows kept to print at the end (a table needs its widths).
     pub kept: Vec<DecisionRow>,
 }
@@ -215,16 +209,19 @@ impl<'w> DecisionWriter<'w> {
             out,
             format,
             contract,
-            files,
             first: true,
             prefix,
-            outcome_names,
             // Never grown (growing copies what it holds), but by a row longer than the margin.
             line: Vec::with_capacity(if format == Format::Csv { Self::WRITE_AT + (64 << 10) } else { 0 }),
-            scratch: String::new(),
-            days: DayTexts::new(),
-            periods: PeriodReasons::default(),
-            amounts: MoneyTexts::default(),
+            texts: RowParts {
+                files,
+                outcome_names,
+                scratch: String::new(),
+                days: DayTexts::new(),
+                periods: PeriodReasons::default(),
+                amounts: MoneyTexts::default(),
+            },
+            rows: RowTexts::default(),
             kept: Vec::new(),
         })
     }
@@ -264,70 +261,25 @@ impl DecisionSink for DecisionWriter<'_> {
                     if line.len() > head {
                         line.extend_from_within(start..head);
                     }
-                    // The outcome's name, the repeat and the status with the commas after
-                    // them, in as few copies as they can be.
-                    line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
-                    if d.repeat == 1 {
-                        line.extend_from_slice(b"1,");
-                    } else {
-                        push_digit_bytes(line, u64::from(d.repeat));
-                        line.push(b',');
-                    }
-                    line.extend_from_slice(match d.status {
-                        Status::Achieved => b"achieved,",
-                        Status::NotAchieved => b"not_achieved,",
-                        Status::Pending => b"pending,",
-                    });
-                    if let Some(date) = d.date {
-                        self.days.push(line, date);
-                    }
-                    line.push(b',');
-                    let text = &mut self.scratch;
-                    if let Some(amount) = d.amount {
-                        self.amounts.push(line, amount);
-                    }
-                    line.push(b',');
-                    if let Some(claim_by) = d.claim_by {
-                        self.days.push(line, claim_by);
-                    }
-                    line.push(b',');
-                    if let Some(reason) = &d.reason {
-                        match reason {
-                            Reason::TooFewPeriods { counted, needed, left } => {
-                                self.periods.push(line, [*counted, *needed, *left], reason, &mut self.days)
+                    match RowKey::of(d) {
+                        Some(key) => {
+                            let slot = self.rows.slot(key);
+                            if slot.0 != Some(key) {
+                                slot.1.clear();
+                                self.texts.push_rest(&mut slot.1, d);
+                                slot.0 = Some(key);
                             }
-                            _ => push_reason(line, reason, &mut self.days),
+                            line.extend_from_slice(&slot.1);
                         }
+                        None => self.texts.push_rest(line, d),
                     }
-                    line.push(b',');
-                    // The evidence, joined by spaces, without a string per record. Most
-                    // decisions have none: an empty value needs no quoting scan.
-                    if !d.evidence.is_empty() {
-                        text.clear();
-                        for (i, e) in d.evidence.iter().enumerate() {
-                            if i > 0 {
-                                text.push(' ');
-                            }
-                            match &e.id {
-                                Some(id) => text.push_str(id),
-                                None => {
-                                    use std::fmt::Write as _;
-                                    let file =
-                                        self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
-                                    let _ = write!(text, "{file}:{}", e.origin.line);
-                                }
-                            }
-                        }
-                        push_csv_bytes(line, text);
-                    }
-                    line.push(b'\n');
                 }
                 Format::Json => {
-                    let row = decision_row(self.contract, &self.files, id, d);
+                    let row = decision_row(self.contract, &self.texts.files, id, d);
                     self.out.write_all(if self.first { b"\n" } else { b",\n" })?;
                     serde_json::to_writer(&mut *self.out, &row)?;
                 }
-                Format::Table => self.kept.push(decision_row(self.contract, &self.files, id, d)),
+                Format::Table => self.kept.push(decision_row(self.contract, &self.texts.files, id, d)),
             }
             self.first = false;
         }
@@ -340,6 +292,143 @@ impl DecisionSink for DecisionWriter<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// What writes the rest of a CSV decision row, after the participant.
+struct RowParts {
+    files: Vec<String>,
+    /// Each outcome's name as a CSV value and the comma after it, written on every row of
+    /// its decisions.
+    outcome_names: Vec<String>,
+    scratch: String,
+    days: DayTexts,
+    periods: PeriodReasons,
+    amounts: MoneyTexts,
+}
+
+impl RowParts {
+    /// The row from the outcome's name to the end of the line.
+    fn push_rest(&mut self, line: &mut Vec<u8>, d: &Decision) {
+        // The outcome's name, the repeat and the status with the commas after
+        // them, in as few copies as they can be.
+        line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
+        if d.repeat == 1 {
+            line.extend_from_slice(b"1,");
+        } else {
+            push_digit_bytes(line, u64::from(d.repeat));
+            line.push(b',');
+        }
+        line.extend_from_slice(match d.status {
+            Status::Achieved => b"achieved,",
+            Status::NotAchieved => b"not_achieved,",
+            Status::Pending => b"pending,",
+        });
+        if let Some(date) = d.date {
+            self.days.push(line, date);
+        }
+        line.push(b',');
+        let text = &mut self.scratch;
+        if let Some(amount) = d.amount {
+            self.amounts.push(line, amount);
+        }
+        line.push(b',');
+        if let Some(claim_by) = d.claim_by {
+            self.days.push(line, claim_by);
+        }
+        line.push(b',');
+        if let Some(reason) = &d.reason {
+            match reason {
+                Reason::TooFewPeriods { counted, needed, left } => {
+                    self.periods.push(line, [*counted, *needed, *left], reason, &mut self.days)
+                }
+                _ => push_reason(line, reason, &mut self.days),
+            }
+        }
+        line.push(b',');
+        // The evidence, joined by spaces, without a string per record. Most
+        // decisions have none: an empty value needs no quoting scan.
+        if !d.evidence.is_empty() {
+            text.clear();
+            for (i, e) in d.evidence.iter().enumerate() {
+                if i > 0 {
+                    text.push(' ');
+                }
+                match &e.id {
+                    Some(id) => text.push_str(id),
+                    None => {
+                        use std::fmt::Write as _;
+                        let file = self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
+                        let _ = write!(text, "{file}:{}", e.origin.line);
+                    }
+                }
+            }
+            push_csv_bytes(line, text);
+        }
+        line.push(b'\n');
+    }
+}
+
+/// What a decision's row says after the participant, when it says only what these hold:
+/// the outcome, the repeat, the status, the date and no reason or a reason of numbers (no
+/// amount, no claim date, no evidence). Most rows are of a few dozen of these (an outcome
+/// not achieved with so many periods counted, pending until a date), so their texts are
+/// remembered, made once and copied (~100 instructions a row fewer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RowKey {
+    outcome: u32,
+    repeat: u32,
+    date: i32,
+    status: Status,
+    /// `TooFewPeriods`'s numbers; `u32::MAX` three times for no reason.
+    reason: [u32; 3],
+}
+
+impl RowKey {
+    #[inline]
+    fn of(d: &Decision) -> Option<RowKey> {
+        if d.amount.is_some() || d.claim_by.is_some() || !d.evidence.is_empty() {
+            return None;
+        }
+        let reason = match d.reason {
+            None => [u32::MAX; 3],
+            Some(Reason::TooFewPeriods { counted, needed, left }) => [counted, needed, left],
+            Some(_) => return None,
+        };
+        Some(RowKey {
+            outcome: u32::try_from(d.outcome).ok()?,
+            repeat: d.repeat,
+            date: d.date.map_or(i32::MIN, |day| day.0),
+            status: d.status,
+            reason,
+        })
+    }
+}
+
+/// Rows' texts by [`RowKey`], direct-mapped.
+#[derive(Default)]
+struct RowTexts {
+    slots: Vec<(Option<RowKey>, Vec<u8>)>,
+}
+
+impl RowTexts {
+    /// Pending dates are a year or two of days per outcome: this many slots hold them.
+    const SLOTS: usize = 4096;
+
+    #[inline]
+    fn slot(&mut self, key: RowKey) -> &mut (Option<RowKey>, Vec<u8>) {
+        if self.slots.is_empty() {
+            self.slots = vec![(None, Vec::new()); Self::SLOTS];
+        }
+        let [a, b, c] = key.reason;
+        let hash = (key.date as u32).wrapping_mul(0x9E37_79B9)
+            ^ key.outcome.wrapping_mul(0x85EB_CA6B)
+            ^ key.repeat.wrapping_mul(0xC2B2_AE35)
+            ^ (key.status as u32).wrapping_mul(0x27D4_EB2F)
+            ^ a.wrapping_mul(0x1656_67B1)
+            ^ b.wrapping_mul(0xD3A2_646C)
+            ^ c.wrapping_mul(0xFD70_46C5);
+        &mut self.slots[(hash >> 20) as usize % Self::SLOTS]
     }
 }
 

@@ -103,12 +103,8 @@ impl Tally {
             }
         };
         self.decided_by = self.decided_by.max(known_on);
-        // Adding the constant zero (scale 0) to a sum that is not zero leaves it as it is,
-        // representation and all: most members add it, and a decimal addition is ~45
-        // instructions. (Added to a zero, it can change the zero's scale: added.)
-        if value.serialize() != Decimal::ZERO.serialize() || self.sum.is_zero() {
-            self.sum += value;
-        }
+        // Most members add zero (see `ledger::add`).
+        super::ledger::add(&mut self.sum, value);
         // Only a significance test reads the members' values one by one.
         if matches!(cohort.target, CTarget::AgainstControl { test: Some(_), .. }) {
             self.values.push(value.to_f64().unwrap_or(0.0));

@@ -396,6 +396,7 @@ impl<'a, 't> Scope<'a, 't> {
     }
 
     /// [`Self::window`], its anchor known.
+    #[inline]
     pub fn window_from(&self, w: &CWindow, anchor: Day) -> Option<(Day, Day)> {
         let start = if w.day_after { anchor.plus_days(1) } else { anchor };
         let end = match &w.end {
@@ -410,6 +411,7 @@ impl<'a, 't> Scope<'a, 't> {
 }
 
 /// A date moved by whole units of calendar time.
+#[inline]
 pub fn shift(day: Day, n: i64, unit: CalendarUnit, holidays: &str) -> Day {
     let n = i32::try_from(n).unwrap_or(if n < 0 { i32::MIN / 2 } else { i32::MAX / 2 });
     match unit {

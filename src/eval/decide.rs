@@ -235,15 +235,11 @@ pub fn decide_into(
     scratch: &mut Scratch,
     decisions: &mut Vec<Decision>,
 ) {
-    for d in decisions.iter_mut() {
-        if d.evidence.capacity() > 0 {
-            scratch.evidence.push(std::mem::take(&mut d.evidence));
-        }
-    }
-    decisions.clear();
     scratch.clear_cache(plan.definitions.len());
     let Scratch { cache, achieved, first_status, dates, rounded, evidence: kept_evidence } = scratch;
-    let mut achieving = Achieving { plan, contract, dates, rounded, kept_evidence };
+    // The last participant's decisions are overwritten, not dropped and made anew (~50
+    // instructions a participant); those left over are dropped at the end.
+    let mut slots = Slots { decisions, used: 0 };
     reset(achieved, plan.outcomes.len());
     reset(first_status, plan.outcomes.len());
     for &index in &plan.order {
@@ -252,17 +248,8 @@ pub fn decide_into(
         if !outcome.always_eligible || !outcome.requires.is_empty() {
             if let Some((status, date, reason)) = held(plan, outcome, &scope, first_status) {
                 first_status[index] = Some((status, date));
-                decisions.push(Decision {
-                    outcome: index,
-                    repeat: 1,
-                    status,
-                    date,
-                    amount: None,
-                    reason: Some(reason),
-                    evidence: Vec::new(),
-                    claim_by: None,
-                    trace: Vec::new(),
-                });
+                let decision = slots.next(index, 1, Vec::new(), kept_evidence);
+                (decision.status, decision.date, decision.reason) = (status, date, Some(reason));
                 continue;
             }
         }
@@ -278,23 +265,11 @@ pub fn decide_into(
             let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
             let verdict = judge.judge(&outcome.condition);
             let trace = judge.trace.take().unwrap_or_default();
-            // Made where it is kept, not made and then moved there (~50 instructions a
-            // decision: a decision is 128 bytes).
-            decisions.push(Decision {
-                outcome: index,
-                repeat,
-                status: Status::NotAchieved,
-                date: None,
-                amount: None,
-                reason: None,
-                evidence: Vec::new(),
-                claim_by: None,
-                trace,
-            });
-            let Some(decision) = decisions.last_mut() else { unreachable!("a decision was pushed") };
+            let decision = slots.next(index, repeat, trace, kept_evidence);
             match verdict {
                 Verdict::Achieved { on, evidence } => {
                     let on = required_by.map_or(on, |r| on.max(r));
+                    let mut achieving = Achieving { plan, contract, dates, rounded, kept_evidence };
                     if achieving.achieve(decision, outcome, &scope, on, &evidence, &mut dates_copied) {
                         not_before = Some(on.plus_days(1));
                     }
@@ -318,10 +293,61 @@ pub fn decide_into(
         }
         achieved[index] = first_achieved;
     }
+    let used = slots.used;
+    decisions.truncate(used);
     apply_exclusions(contract, decisions);
     // Decided in dependency order, which is usually the contract's order already.
     if !decisions.is_sorted_by_key(|d| (d.outcome, d.repeat)) {
         decisions.sort_by_key(|d| (d.outcome, d.repeat));
+    }
+}
+
+/// A participant's decisions, made in the places of the last participant's.
+struct Slots<'d> {
+    decisions: &'d mut Vec<Decision>,
+    used: usize,
+}
+
+impl Slots<'_> {
+    /// The next decision, not achieved and with nothing else said yet. An evidence list it
+    /// held is kept in `kept_evidence`, its ids' strings to be overwritten.
+    #[inline]
+    fn next(
+        &mut self,
+        outcome: usize,
+        repeat: u32,
+        trace: Vec<String>,
+        kept_evidence: &mut Vec<Vec<Evidence>>,
+    ) -> &mut Decision {
+        let at = self.used;
+        self.used += 1;
+        if at == self.decisions.len() {
+            self.decisions.push(Decision {
+                outcome,
+                repeat,
+                status: Status::NotAchieved,
+                date: None,
+                amount: None,
+                reason: None,
+                evidence: Vec::new(),
+                claim_by: None,
+                trace,
+            });
+        } else {
+            let d = &mut self.decisions[at];
+            if d.evidence.capacity() > 0 {
+                kept_evidence.push(std::mem::take(&mut d.evidence));
+            }
+            d.outcome = outcome;
+            d.repeat = repeat;
+            d.status = Status::NotAchieved;
+            d.date = None;
+            d.amount = None;
+            d.reason = None;
+            d.claim_by = None;
+            d.trace = trace;
+        }
+        &mut self.decisions[at]
     }
 }
 

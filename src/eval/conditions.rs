@@ -461,7 +461,15 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     Some(b) => (self.scope.eval(b), None, in_window),
                     None => match in_window.split_first() {
                         Some((first, rest)) => {
-                            (self.scope.with_record(first.record).eval(value), Some(first.record), rest)
+                            // A field is read where it is, as `Scope::eval` reads it, without a
+                            // scope made for the record.
+                            let v = match value {
+                                CExpr::EventField(f) => {
+                                    first.record.fields.get(*f).cloned().unwrap_or(Value::Missing)
+                                }
+                                _ => self.scope.with_record(first.record).eval(value),
+                            };
+                            (v, Some(first.record), rest)
                         }
                         None => (Value::Missing, None, &in_window[..0]),
                     },

@@ -261,18 +261,7 @@ impl DecisionSink for DecisionWriter<'_> {
                     if line.len() > head {
                         line.extend_from_within(start..head);
                     }
-                    match RowKey::of(d) {
-                        Some(key) => {
-                            let slot = self.rows.slot(key);
-                            if slot.0 != Some(key) {
-                                slot.1.clear();
-                                self.texts.push_rest(&mut slot.1, d);
-                                slot.0 = Some(key);
-                            }
-                            line.extend_from_slice(&slot.1);
-                        }
-                        None => self.texts.push_rest(line, d),
-                    }
+                    self.rows.push(line, d, &mut self.texts);
                 }
                 Format::Json => {
                     let row = decision_row(self.contract, &self.texts.files, id, d);
@@ -414,6 +403,23 @@ struct RowTexts {
 impl RowTexts {
     /// Pending dates are a year or two of days per outcome: this many slots hold them.
     const SLOTS: usize = 4096;
+
+    /// [`RowParts::push_rest`], from the remembered text when the row has one.
+    #[inline]
+    fn push(&mut self, line: &mut Vec<u8>, d: &Decision, parts: &mut RowParts) {
+        match RowKey::of(d) {
+            Some(key) => {
+                let slot = self.slot(key);
+                if slot.0 != Some(key) {
+                    slot.1.clear();
+                    parts.push_rest(&mut slot.1, d);
+                    slot.0 = Some(key);
+                }
+                line.extend_from_slice(&slot.1);
+            }
+            None => parts.push_rest(line, d),
+        }
+    }
 
     #[inline]
     fn slot(&mut self, key: RowKey) -> &mut (Option<RowKey>, Vec<u8>) {
@@ -1121,6 +1127,7 @@ pub fn decisions_table(rows: &[DecisionRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::value::Origin;
 
     #[test]
     fn reasons_and_days_are_written_as_their_words_are() {
@@ -1146,6 +1153,50 @@ mod tests {
             let mut line = Vec::new();
             days.push(&mut line, d);
             assert_eq!(String::from_utf8(line).unwrap(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn remembered_rows_are_the_rows_written() {
+        let parts = || RowParts {
+            files: vec!["events.csv".into()],
+            outcome_names: vec!["a,".into(), "\"b,c\",".into()],
+            scratch: String::new(),
+            days: DayTexts::new(),
+            periods: PeriodReasons::default(),
+            amounts: MoneyTexts::default(),
+        };
+        let (mut remembered, mut rows, mut written) = (parts(), RowTexts::default(), parts());
+        let first = Day::parse("2026-01-01").unwrap();
+        let reasons = |k: u32| match k % 4 {
+            0 => None,
+            1 => Some(Reason::TooFewPeriods { counted: k % 13, needed: 13, left: k % 5 }),
+            2 => Some(Reason::Fixed("not eligible")),
+            _ => Some(Reason::NoChange { lo: first, last: first.plus_days(k as i32), from: 40 }),
+        };
+        // Enough rows, coming back to each, that slots are shared and texts reused.
+        for round in 0..3u32 {
+            for k in 0..9_000u32 {
+                let d = Decision {
+                    outcome: (k % 2) as usize,
+                    repeat: 1 + (k / 2) % 3,
+                    status: [Status::Achieved, Status::NotAchieved, Status::Pending][(k % 3) as usize],
+                    date: (k % 5 != 0).then(|| first.plus_days(((k * 7 + round) % 900) as i32)),
+                    amount: (k % 11 == 0).then(|| Decimal::new(30_000, 2)),
+                    reason: reasons(k / 7),
+                    evidence: if k % 13 == 0 {
+                        vec![Evidence { id: None, origin: Origin { file: 0, line: u64::from(k) } }]
+                    } else {
+                        Vec::new()
+                    },
+                    claim_by: (k % 17 == 0).then_some(first),
+                    trace: Vec::new(),
+                };
+                let (mut line, mut expected) = (b"head,".to_vec(), Vec::new());
+                rows.push(&mut line, &d, &mut remembered);
+                written.push_rest(&mut expected, &d);
+                assert_eq!(line[5..], expected[..], "{d:?}");
+            }
         }
     }
 

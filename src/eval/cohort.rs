@@ -60,13 +60,15 @@ impl Tally {
             // Neither is read: no dates at all keeps it so.
             achieved.clear();
         }
-        let scope = Scope::participant(plan, known, achieved, &scratch.cache);
+        // Made only where an expression is evaluated: most cohorts need none (~25
+        // instructions a participant).
+        let scope = || Scope::participant(plan, known, achieved, &scratch.cache);
         let member = match &cohort.members_test {
             // As `Scope::test` judges an `and` of comparisons of fields with constants.
             Some(tests) => tests.iter().all(|(field, op, value)| {
                 holds_here(*op, known.participant.fields.get(*field).unwrap_or(&Value::Missing), value)
             }),
-            None => scope.truthy(&cohort.members),
+            None => scope().truthy(&cohort.members),
         };
         if !member {
             return;
@@ -85,6 +87,7 @@ impl Tally {
                 }
             }
             CMeasure::ShareWhere(e) | CMeasure::Mean(e) => {
+                let scope = scope();
                 let end = window_ends(&scope, e).into_iter().max();
                 if end.is_some_and(|end| end > as_of) {
                     self.pending += 1;
@@ -100,7 +103,8 @@ impl Tally {
             }
         };
         self.decided_by = self.decided_by.max(known_on);
-        self.sum += value;
+        // Most members add zero (see `ledger::add`).
+        super::ledger::add(&mut self.sum, value);
         // Only a significance test reads the members' values one by one.
         if matches!(cohort.target, CTarget::AgainstControl { test: Some(_), .. }) {
             self.values.push(value.to_f64().unwrap_or(0.0));

@@ -461,7 +461,15 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     Some(b) => (self.scope.eval(b), None, in_window),
                     None => match in_window.split_first() {
                         Some((first, rest)) => {
-                            (self.scope.with_record(first.record).eval(value), Some(first.record), rest)
+                            // A field is read where it is, as `Scope::eval` reads it, without a
+                            // scope made for the record.
+                            let v = match value {
+                                CExpr::EventField(f) => {
+                                    first.record.fields.get(*f).cloned().unwrap_or(Value::Missing)
+                                }
+                                _ => self.scope.with_record(first.record).eval(value),
+                            };
+                            (v, Some(first.record), rest)
                         }
                         None => (Value::Missing, None, &in_window[..0]),
                     },
@@ -582,8 +590,8 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
         // Periods end in order: those that end by the achievable period's end are judged (the
         // general loop stops at the first that does not), and of those, the ones that end by
         // the as-of date are decided, the rest undecided.
-        let judged = grid.ending_by(self.achievable_end(), n);
-        let decided = grid.ending_by(self.as_of(), n).min(judged);
+        let judged = grid.ending_by_next(self.scope.plan.achievable_next_month, n);
+        let decided = grid.ending_by_next(self.scope.known.as_of_next_month, n).min(judged);
         let undecided = judged - decided;
         let mut held = MonthBits::default();
         for s in self.records(filter.event) {
@@ -761,8 +769,8 @@ struct MonthGrid {
 impl Months {
     /// The grid and its number of months, if it has from 1 to [`MonthBits::CAPACITY`].
     fn grid(self) -> Option<(MonthGrid, usize)> {
-        let (_, _, day) = self.first.ymd();
-        let grid = MonthGrid { first: month_number(self.first) + i32::from(day != 1) };
+        let (year, month, day) = self.first.ymd();
+        let grid = MonthGrid { first: year * 12 + month as i32 - 1 + i32::from(day != 1) };
         let mut n = self.count;
         if let Some(until) = self.until {
             n = n.min(grid.ending_by(until, usize::MAX));
@@ -788,14 +796,17 @@ impl MonthGrid {
     /// How many of the first `n` months end on or before `d`.
     fn ending_by(self, d: Day, n: usize) -> usize {
         // A month ends by `d` if the next one starts by the day after it.
-        let whole = month_number(d.plus_days(1)) - self.first;
-        usize::try_from(whole).unwrap_or(0).min(n)
+        self.ending_by_next(month_number(d.plus_days(1)), n)
+    }
+
+    /// [`Self::ending_by`] a day, given the number of the month of the day after it.
+    fn ending_by_next(self, next_month: i32, n: usize) -> usize {
+        usize::try_from(next_month - self.first).unwrap_or(0).min(n)
     }
 }
 
 fn month_number(d: Day) -> i32 {
-    let (year, month, _) = d.ymd();
-    year * 12 + month as i32 - 1
+    d.month_number()
 }
 
 fn month_start(number: i32) -> Day {
@@ -822,7 +833,10 @@ impl MonthBits {
     }
 
     fn count(self) -> usize {
-        self.0.count_ones() as usize
+        // In halves: the build has no population count instruction, and the high half is
+        // nearly always empty (a grid of up to 64 months).
+        let (low, high) = (self.0 as u64, (self.0 >> 64) as u64);
+        low.count_ones() as usize + if high == 0 { 0 } else { high.count_ones() as usize }
     }
 
     /// The longest run of periods in a row among the first `n`, and the run that ends with

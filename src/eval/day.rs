@@ -33,6 +33,13 @@ impl Day {
         }
     }
 
+    /// The month the day falls in, as months since year 0 (`year * 12 + month - 1`).
+    #[inline]
+    pub fn month_number(self) -> i32 {
+        let (year, month, _) = self.ymd();
+        year * 12 + month as i32 - 1
+    }
+
     /// Parses exactly `YYYY-MM-DD`; `None` for any other text or a day that does not exist.
     pub fn parse(text: &str) -> Option<Day> {
         let b = text.as_bytes();

@@ -5,8 +5,8 @@ use super::conditions::{Judge, Verdict};
 use super::day::Day;
 use super::interpret::{Known, Scope};
 use super::output::push_digits;
-use super::plan::{CPayment, Plan};
-use super::value::{Origin, Timeline, Value};
+use super::plan::{CPayment, OutcomePlan, Plan};
+use super::value::{EventRecord, Origin, Timeline, Value};
 use crate::ir;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -222,6 +222,11 @@ impl Scratch {
 }
 
 /// [`decide_known`] into `decisions` (cleared first), with a run's buffers.
+///
+/// The loop is what every outcome of every participant goes through; what only some do (an
+/// eligibility test, requirements, an achievement's evidence and price) is in functions of
+/// its own, so that the loop keeps its values in registers (~80 instructions an outcome
+/// fewer than one function doing it all).
 pub fn decide_into(
     plan: &Plan,
     contract: &ir::Contract,
@@ -230,157 +235,42 @@ pub fn decide_into(
     scratch: &mut Scratch,
     decisions: &mut Vec<Decision>,
 ) {
-    for d in decisions.iter_mut() {
-        if d.evidence.capacity() > 0 {
-            scratch.evidence.push(std::mem::take(&mut d.evidence));
-        }
-    }
-    decisions.clear();
     scratch.clear_cache(plan.definitions.len());
-    let cache = &scratch.cache;
-    let achieved = &mut scratch.achieved;
-    achieved.clear();
-    achieved.resize(plan.outcomes.len(), None);
-    let first_status = &mut scratch.first_status;
-    first_status.clear();
-    first_status.resize(plan.outcomes.len(), None);
+    let Scratch { cache, achieved, first_status, dates, rounded, evidence: kept_evidence } = scratch;
+    // The last participant's decisions are overwritten, not dropped and made anew (~50
+    // instructions a participant); those left over are dropped at the end.
+    let mut slots = Slots { decisions, used: 0 };
+    reset(achieved, plan.outcomes.len());
+    reset(first_status, plan.outcomes.len());
     for &index in &plan.order {
         let outcome = &plan.outcomes[index];
-        // The decision of an outcome decided before it is judged (not eligible, or held by a
-        // requirement), made only on those branches: made for every outcome and dropped
-        // unused, it cost ~90 instructions a participant.
-        let base = |status, date, reason| Decision {
-            outcome: index,
-            repeat: 1,
-            status,
-            date,
-            amount: None,
-            reason: Some(reason),
-            evidence: Vec::new(),
-            claim_by: None,
-            trace: Vec::new(),
-        };
-        // The dates of the outcomes decided so far; this outcome's own date is added when it
-        // is priced (a price may depend on when it was achieved).
-        let mut dates_copied = false;
         let scope = Scope::participant(plan, known, achieved, cache);
-        if !outcome.always_eligible && !scope.truthy(&outcome.eligible) {
-            first_status[index] = Some((Status::NotAchieved, None));
-            decisions.push(base(Status::NotAchieved, None, Reason::Fixed("not eligible")));
-            continue;
-        }
-        // An outcome waits for those it requires, and is achieved no earlier than they are.
-        let mut required_by: Option<Day> = None;
-        let mut blocked = None;
-        let mut waiting: Option<(Option<Day>, Reason)> = None;
-        for &r in &outcome.requires {
-            let name = &plan.outcomes[r].name;
-            match first_status[r] {
-                Some((Status::Achieved, on)) => required_by = required_by.max(on),
-                Some((Status::Pending, until)) => {
-                    let latest = waiting.as_ref().and_then(|w| w.0).max(until);
-                    waiting = Some((latest, Reason::Text(format!("waits for `{name}`"))));
-                }
-                _ => {
-                    blocked = Some((
-                        Status::NotAchieved,
-                        None,
-                        Reason::Text(format!("requires `{name}`, which is not achieved")),
-                    ))
-                }
+        if !outcome.always_eligible || !outcome.requires.is_empty() {
+            if let Some((status, date, reason)) = held(plan, outcome, &scope, first_status) {
+                first_status[index] = Some((status, date));
+                let decision = slots.next(index, 1, Vec::new(), kept_evidence);
+                (decision.status, decision.date, decision.reason) = (status, date, Some(reason));
+                continue;
             }
         }
-        // Waiting on a pending requirement: the outcome's own condition may already be
-        // impossible (not achieved at once), or decided later than the requirement.
-        if blocked.is_none() {
-            if let Some((until, reason)) = waiting {
-                let reads_pending_date = outcome.requires.iter().any(|r| {
-                    matches!(first_status[*r], Some((Status::Pending, _)))
-                        && outcome.reads_dates_of.contains(r)
-                });
-                blocked = Some(if reads_pending_date {
-                    (Status::Pending, until, reason)
-                } else {
-                    let mut judge = Judge { scope: &scope, not_before: None, trace: None };
-                    match judge.judge(&outcome.condition) {
-                        Verdict::NotAchieved { reason } => (Status::NotAchieved, None, reason),
-                        Verdict::Pending { until: own } => (Status::Pending, until.max(Some(own)), reason),
-                        _ => (Status::Pending, until, reason),
-                    }
-                });
-            }
-        }
-        if let Some((status, date, reason)) = blocked {
-            first_status[index] = Some((status, date));
-            decisions.push(base(status, date, reason));
-            continue;
-        }
+        // An outcome is achieved no earlier than those it requires.
+        let required_by = if outcome.requires.is_empty() { None } else { required_by(outcome, first_status) };
         let mut not_before: Option<Day> = None;
         let mut first_achieved = None;
-        for repeat in 1..=outcome.max_times {
+        // The dates of the outcomes decided so far, copied when this one is priced.
+        let mut dates_copied = false;
+        // Counted from 0 (an inclusive range's iterator cost ~15 instructions an outcome).
+        for k in 0..outcome.max_times {
+            let repeat = k + 1;
             let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
             let verdict = judge.judge(&outcome.condition);
             let trace = judge.trace.take().unwrap_or_default();
-            let mut decision = Decision {
-                outcome: index,
-                repeat,
-                status: Status::NotAchieved,
-                date: None,
-                amount: None,
-                reason: None,
-                evidence: Vec::new(),
-                claim_by: None,
-                trace,
-            };
+            let decision = slots.next(index, repeat, trace, kept_evidence);
             match verdict {
                 Verdict::Achieved { on, evidence } => {
                     let on = required_by.map_or(on, |r| on.max(r));
-                    let mut kept = scratch.evidence.pop().unwrap_or_default();
-                    kept.truncate(evidence.len());
-                    for (i, r) in evidence.iter().enumerate() {
-                        match kept.get_mut(i) {
-                            Some(e) => {
-                                e.origin = r.origin;
-                                match (&mut e.id, &r.id) {
-                                    (Some(text), Some(id)) => text.clone_from(id),
-                                    (slot, id) => *slot = id.clone(),
-                                }
-                            }
-                            None => kept.push(Evidence { id: r.id.clone(), origin: r.origin }),
-                        }
-                    }
-                    decision.evidence = kept;
-                    decision.evidence.sort();
-                    decision.evidence.dedup();
-                    if on < plan.achievable.0 {
-                        decision.reason = Some(Reason::Text(format!(
-                            "achieved on {on}, before the achievable period starts ({})",
-                            plan.achievable.0
-                        )));
-                    } else if on > plan.achievable.1 {
-                        decision.reason = Some(Reason::Text(format!(
-                            "achieved on {on}, after the achievable period ends ({})",
-                            plan.achievable.1
-                        )));
-                    } else {
-                        decision.status = Status::Achieved;
-                        decision.date = Some(on);
-                        decision.claim_by = Some(plan.claim_by(on, outcome.claim_within));
-                        let dates = &mut scratch.dates;
-                        if !dates_copied {
-                            dates.clear();
-                            dates.extend_from_slice(achieved);
-                            dates_copied = true;
-                        }
-                        dates[index] = Some(on);
-                        let priced = Scope { achieved: dates, ..scope.reborrow() };
-                        decision.amount = price(&priced, &outcome.payment)
-                            .map(|a| scratch.rounded.round(a, &contract.rounding));
-                        if decision.amount.is_none() {
-                            decision.reason = Some(Reason::Fixed(
-                                "its price could not be worked out (a value it needs is missing)",
-                            ));
-                        }
+                    let mut achieving = Achieving { plan, contract, dates, rounded, kept_evidence };
+                    if achieving.achieve(decision, outcome, &scope, on, &evidence, &mut dates_copied) {
                         not_before = Some(on.plus_days(1));
                     }
                 }
@@ -391,24 +281,215 @@ pub fn decide_into(
                 Verdict::NotAchieved { reason } => decision.reason = Some(reason),
                 Verdict::Holds => decision.reason = Some(Reason::Fixed("the condition sets no date")),
             }
-            if repeat == 1 {
+            if k == 0 {
                 first_status[index] = Some((decision.status, decision.date));
                 if decision.status == Status::Achieved {
                     first_achieved = decision.date;
                 }
             }
-            let achieved_now = decision.status == Status::Achieved;
-            decisions.push(decision);
-            if !achieved_now {
+            if decision.status != Status::Achieved {
                 break;
             }
         }
         achieved[index] = first_achieved;
     }
+    let used = slots.used;
+    decisions.truncate(used);
     apply_exclusions(contract, decisions);
     // Decided in dependency order, which is usually the contract's order already.
     if !decisions.is_sorted_by_key(|d| (d.outcome, d.repeat)) {
         decisions.sort_by_key(|d| (d.outcome, d.repeat));
+    }
+}
+
+/// A participant's decisions, made in the places of the last participant's.
+struct Slots<'d> {
+    decisions: &'d mut Vec<Decision>,
+    used: usize,
+}
+
+impl Slots<'_> {
+    /// The next decision, not achieved and with nothing else said yet. An evidence list it
+    /// held is kept in `kept_evidence`, its ids' strings to be overwritten.
+    #[inline]
+    fn next(
+        &mut self,
+        outcome: usize,
+        repeat: u32,
+        trace: Vec<String>,
+        kept_evidence: &mut Vec<Vec<Evidence>>,
+    ) -> &mut Decision {
+        let at = self.used;
+        self.used += 1;
+        if at == self.decisions.len() {
+            self.decisions.push(Decision {
+                outcome,
+                repeat,
+                status: Status::NotAchieved,
+                date: None,
+                amount: None,
+                reason: None,
+                evidence: Vec::new(),
+                claim_by: None,
+                trace,
+            });
+        } else {
+            let d = &mut self.decisions[at];
+            if d.evidence.capacity() > 0 {
+                kept_evidence.push(std::mem::take(&mut d.evidence));
+            }
+            d.outcome = outcome;
+            d.repeat = repeat;
+            d.status = Status::NotAchieved;
+            d.date = None;
+            d.amount = None;
+            d.reason = None;
+            d.claim_by = None;
+            d.trace = trace;
+        }
+        &mut self.decisions[at]
+    }
+}
+
+/// The latest date of the achieved outcomes an outcome requires.
+fn required_by(outcome: &OutcomePlan, first_status: &[Option<(Status, Option<Day>)>]) -> Option<Day> {
+    let mut required_by: Option<Day> = None;
+    for &r in &outcome.requires {
+        if let Some((Status::Achieved, on)) = first_status[r] {
+            required_by = required_by.max(on);
+        }
+    }
+    required_by
+}
+
+/// The decision of an outcome decided before its own condition is judged: not eligible, or
+/// held by an outcome it requires (not achieved, or pending).
+#[inline(never)]
+fn held(
+    plan: &Plan,
+    outcome: &OutcomePlan,
+    scope: &Scope,
+    first_status: &[Option<(Status, Option<Day>)>],
+) -> Option<(Status, Option<Day>, Reason)> {
+    if !outcome.always_eligible && !scope.truthy(&outcome.eligible) {
+        return Some((Status::NotAchieved, None, Reason::Fixed("not eligible")));
+    }
+    // An outcome waits for those it requires.
+    let mut blocked = None;
+    let mut waiting: Option<(Option<Day>, Reason)> = None;
+    for &r in &outcome.requires {
+        let name = &plan.outcomes[r].name;
+        match first_status[r] {
+            Some((Status::Achieved, _)) => {}
+            Some((Status::Pending, until)) => {
+                let latest = waiting.as_ref().and_then(|w| w.0).max(until);
+                waiting = Some((latest, Reason::Text(format!("waits for `{name}`"))));
+            }
+            _ => {
+                blocked = Some((
+                    Status::NotAchieved,
+                    None,
+                    Reason::Text(format!("requires `{name}`, which is not achieved")),
+                ))
+            }
+        }
+    }
+    // Waiting on a pending requirement: the outcome's own condition may already be
+    // impossible (not achieved at once), or decided later than the requirement.
+    if blocked.is_none() {
+        if let Some((until, reason)) = waiting {
+            let reads_pending_date = outcome.requires.iter().any(|r| {
+                matches!(first_status[*r], Some((Status::Pending, _))) && outcome.reads_dates_of.contains(r)
+            });
+            blocked = Some(if reads_pending_date {
+                (Status::Pending, until, reason)
+            } else {
+                let mut judge = Judge { scope, not_before: None, trace: None };
+                match judge.judge(&outcome.condition) {
+                    Verdict::NotAchieved { reason } => (Status::NotAchieved, None, reason),
+                    Verdict::Pending { until: own } => (Status::Pending, until.max(Some(own)), reason),
+                    _ => (Status::Pending, until, reason),
+                }
+            });
+        }
+    }
+    blocked
+}
+
+/// What an achievement needs besides the decision: the contract, and the run's buffers.
+struct Achieving<'a> {
+    plan: &'a Plan,
+    contract: &'a ir::Contract,
+    dates: &'a mut Vec<Option<Day>>,
+    rounded: &'a mut Rounded,
+    kept_evidence: &'a mut Vec<Vec<Evidence>>,
+}
+
+impl Achieving<'_> {
+    /// Fills in a decision whose condition was achieved on `on`: its evidence, and its date,
+    /// claim date and price, or why the date does not count. True if it counts.
+    #[inline(never)]
+    fn achieve(
+        &mut self,
+        decision: &mut Decision,
+        outcome: &OutcomePlan,
+        scope: &Scope,
+        on: Day,
+        evidence: &[&EventRecord],
+        dates_copied: &mut bool,
+    ) -> bool {
+        let plan = self.plan;
+        let mut kept = self.kept_evidence.pop().unwrap_or_default();
+        kept.truncate(evidence.len());
+        for (i, r) in evidence.iter().enumerate() {
+            match kept.get_mut(i) {
+                Some(e) => {
+                    e.origin = r.origin;
+                    match (&mut e.id, &r.id) {
+                        (Some(text), Some(id)) => text.clone_from(id),
+                        (slot, id) => *slot = id.clone(),
+                    }
+                }
+                None => kept.push(Evidence { id: r.id.clone(), origin: r.origin }),
+            }
+        }
+        decision.evidence = kept;
+        decision.evidence.sort();
+        decision.evidence.dedup();
+        if on < plan.achievable.0 {
+            decision.reason = Some(Reason::Text(format!(
+                "achieved on {on}, before the achievable period starts ({})",
+                plan.achievable.0
+            )));
+            return false;
+        }
+        if on > plan.achievable.1 {
+            decision.reason = Some(Reason::Text(format!(
+                "achieved on {on}, after the achievable period ends ({})",
+                plan.achievable.1
+            )));
+            return false;
+        }
+        decision.status = Status::Achieved;
+        decision.date = Some(on);
+        decision.claim_by = Some(plan.claim_by(on, outcome.claim_within));
+        // The dates of the outcomes decided so far; this outcome's own date is added when it
+        // is priced (a price may depend on when it was achieved).
+        let dates = &mut *self.dates;
+        if !*dates_copied {
+            dates.clear();
+            dates.extend_from_slice(scope.achieved);
+            *dates_copied = true;
+        }
+        dates[decision.outcome] = Some(on);
+        let priced = Scope { achieved: dates, ..scope.reborrow() };
+        decision.amount =
+            price(&priced, &outcome.payment).map(|a| self.rounded.round(a, &self.contract.rounding));
+        if decision.amount.is_none() {
+            decision.reason =
+                Some(Reason::Fixed("its price could not be worked out (a value it needs is missing)"));
+        }
+        true
     }
 }
 
@@ -426,6 +507,17 @@ fn price(scope: &Scope, payment: &CPayment) -> Option<Decimal> {
         Value::Decimal(d) => Some(d),
         Value::Int(n) => Some(Decimal::from(n)),
         _ => None,
+    }
+}
+
+/// Empties `v` to `n` of `None`, without a reallocation or a resize when it has `n` already.
+#[inline]
+fn reset<T: Copy>(v: &mut Vec<Option<T>>, n: usize) {
+    if v.len() == n {
+        v.fill(None);
+    } else {
+        v.clear();
+        v.resize(n, None);
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Known<'t> {
     /// Where each event's records start in `seen`, and (last) where they all end.
     starts: Vec<u32>,
     pub as_of: Day,
+    /// The month after the as-of date's, as [`Day::month_number`] numbers it.
+    pub as_of_next_month: i32,
 }
 
 /// The buffers of a [`Known`], kept from one participant to the next (see [`Known::refill`]).
@@ -34,6 +36,8 @@ pub struct Known<'t> {
 pub struct KnownBuffers {
     seen: Vec<Seen<'static>>,
     starts: Vec<u32>,
+    /// The last as-of date and its next month: the same for every participant of a run.
+    next_month: Option<(Day, i32)>,
 }
 
 impl<'t> Known<'t> {
@@ -54,7 +58,11 @@ impl<'t> Known<'t> {
         event_count: usize,
         as_of: Day,
     ) -> Known<'t> {
-        let KnownBuffers { seen, mut starts } = buffers;
+        let KnownBuffers { seen, mut starts, next_month } = buffers;
+        let as_of_next_month = match next_month {
+            Some((day, month)) if day == as_of => month,
+            _ => as_of.plus_days(1).month_number(),
+        };
         let mut seen = recycle(seen);
         // Origins are unique, so the order is total and an unstable sort is deterministic.
         // Input usually comes in this order already: checked as the records are gathered (a
@@ -87,12 +95,16 @@ impl<'t> Known<'t> {
             }
         }
         starts.push(at as u32);
-        Known { participant, seen, starts, as_of }
+        Known { participant, seen, starts, as_of, as_of_next_month }
     }
 
     /// The buffers, emptied, for the next participant's `Known`.
     pub fn buffers(self) -> KnownBuffers {
-        KnownBuffers { seen: recycle(self.seen), starts: self.starts }
+        KnownBuffers {
+            seen: recycle(self.seen),
+            starts: self.starts,
+            next_month: Some((self.as_of, self.as_of_next_month)),
+        }
     }
 
     /// The records of one event, in order of start, then input order.
@@ -384,6 +396,7 @@ impl<'a, 't> Scope<'a, 't> {
     }
 
     /// [`Self::window`], its anchor known.
+    #[inline]
     pub fn window_from(&self, w: &CWindow, anchor: Day) -> Option<(Day, Day)> {
         let start = if w.day_after { anchor.plus_days(1) } else { anchor };
         let end = match &w.end {
@@ -398,6 +411,7 @@ impl<'a, 't> Scope<'a, 't> {
 }
 
 /// A date moved by whole units of calendar time.
+#[inline]
 pub fn shift(day: Day, n: i64, unit: CalendarUnit, holidays: &str) -> Day {
     let n = i32::try_from(n).unwrap_or(if n < 0 { i32::MIN / 2 } else { i32::MAX / 2 });
     match unit {

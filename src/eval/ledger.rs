@@ -51,6 +51,7 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
         CapUse { outcomes: vec![(0, Decimal::ZERO); contract.outcomes.len()], ..CapUse::default() };
     let mut per_participant: BTreeMap<u32, Decimal> = BTreeMap::new();
     let mut capped_participants: std::collections::BTreeSet<u32> = Default::default();
+    let mut contract_spent = false;
     for p in &mut payments {
         let mut amount = p.due;
         let mut capped_by = None;
@@ -69,9 +70,16 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
                     (cap - per_participant.get(&p.participant).copied().unwrap_or_default())
                         .max(Decimal::ZERO)
                 }),
-                ir::CapKind::Contract => {
-                    contract.caps.total.map(|cap| (cap - used.contract).max(Decimal::ZERO))
-                }
+                // Once the contract's total is spent, it stays spent while no payment is
+                // negative: no room, without working it out again for every later payment.
+                ir::CapKind::Contract => contract.caps.total.map(|cap| {
+                    if contract_spent {
+                        return Decimal::ZERO;
+                    }
+                    let room = (cap - used.contract).max(Decimal::ZERO);
+                    contract_spent = room.is_zero();
+                    room
+                }),
             };
             if let Some(room) = room {
                 if amount > room {
@@ -88,13 +96,16 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
         if amount > Decimal::ZERO || capped_by.is_none() {
             used.outcomes[p.outcome].0 += 1;
         }
-        used.outcomes[p.outcome].1 += amount;
+        add(&mut used.outcomes[p.outcome].1, amount);
         // Kept only for a cap per participant: a map entry per payment cost more than the
         // rest of applying the caps.
         if contract.caps.per_participant.is_some() {
             *per_participant.entry(p.participant).or_default() += amount;
         }
-        used.contract += amount;
+        add(&mut used.contract, amount);
+        if amount.is_sign_negative() && !amount.is_zero() {
+            contract_spent = false;
+        }
     }
     // Reaching the cap exactly counts as much as being cut by it.
     if let Some(cap) = contract.caps.per_participant {
@@ -102,6 +113,17 @@ pub fn apply_caps(contract: &ir::Contract, mut payments: Vec<Payment>) -> (Vec<P
     }
     used.participants_capped = capped_participants.len() as u64;
     (payments, used)
+}
+
+/// `sum += amount`, but not for a zero added to a sum that is not zero, which leaves the
+/// sum as it is, representation and all (`rust_decimal` returns the sum itself; the tests
+/// check it): once a cap is spent, every later payment adds zero, and a decimal addition is
+/// ~45 instructions.
+#[inline]
+pub(crate) fn add(sum: &mut Decimal, amount: Decimal) {
+    if !amount.is_zero() || sum.is_zero() {
+        *sum += amount;
+    }
 }
 
 /// Sorts payments into the order caps apply (date achieved, participant, outcome, repeat).
@@ -148,6 +170,21 @@ fn sort_for_caps(payments: &mut [Payment]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adding_zero_skipped_is_adding_zero() {
+        let numbers =
+            ["0", "0.00", "-0", "1", "1.0", "300.00", "-2.5", "1500000", "79228162514264337593543950335"];
+        for a in numbers {
+            for b in ["0", "0.00", "-0.0", "0.000000"].iter().chain(&numbers) {
+                let (a, b): (Decimal, Decimal) = (a.parse().unwrap(), b.parse().unwrap());
+                let Some(sum) = a.checked_add(b) else { continue };
+                let mut skipped = a;
+                add(&mut skipped, b);
+                assert_eq!(skipped.serialize(), sum.serialize(), "{a} + {b}");
+            }
+        }
+    }
 
     fn contract(
         total: Option<i64>,

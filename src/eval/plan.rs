@@ -315,6 +315,9 @@ pub struct DefinitionPlan {
 #[derive(Debug)]
 pub struct Plan {
     pub achievable: (Day, Day),
+    /// The month after the one the achievable period ends in, numbered as months since year
+    /// 0: whether a calendar month ends by then, asked of every participant, is a subtraction.
+    pub achievable_next_month: i32,
     pub claims_close: Day,
     pub holidays: String,
     pub definitions: Vec<DefinitionPlan>,
@@ -439,8 +442,10 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         .iter()
         .map(|e| e.bands.as_ref().map(|b| b.bands.iter().map(|x| (x.from, x.to)).collect()))
         .collect();
+    let achievable = (day(&contract.achievable.from)?, day(&contract.achievable.to)?);
     Ok(Plan {
-        achievable: (day(&contract.achievable.from)?, day(&contract.achievable.to)?),
+        achievable,
+        achievable_next_month: achievable.1.plus_days(1).month_number(),
         claims_close: day(&contract.claims_close)?,
         holidays: contract.working_days.holidays.clone(),
         definitions: c.compiled,

@@ -490,9 +490,8 @@ fn read_into<'a>(
         // scale 0 (the parts `Decimal::from` gives, without its handling of a sign, some 8
         // instructions).
         Quick::Number => {
-            if let Some(n) = digits(bytes) {
-                let n = n as u64;
-                place.write(Value::Decimal(Decimal::from_parts(n as u32, (n >> 32) as u32, 0, false, 0)));
+            if let Some((n, scale)) = digits(bytes).map(|n| (n as u64, 0)).or_else(|| point_digits(bytes)) {
+                place.write(Value::Decimal(Decimal::from_parts(n as u32, (n >> 32) as u32, 0, false, scale)));
                 return true;
             }
         }
@@ -598,6 +597,31 @@ pub(super) fn digits(bytes: &[u8]) -> Option<i64> {
     Some(n)
 }
 
+/// A number written as digits with one decimal point, as `parse_decimal` reads it: its
+/// digits as one number and how many follow the point. At most 18 bytes, so it fits.
+/// Without this, a number such as `16.5` (7% of the example's hours) went to `read_text`,
+/// some 150 instructions (callgrind).
+#[inline(never)]
+fn point_digits(bytes: &[u8]) -> Option<(u64, u32)> {
+    if bytes.len() > 18 {
+        return None;
+    }
+    let (mut n, mut scale, mut count, mut dot) = (0u64, 0u32, 0, false);
+    for &c in bytes {
+        let digit = c.wrapping_sub(b'0');
+        if digit <= 9 {
+            n = n * 10 + u64::from(digit);
+            count += 1;
+            scale += u32::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else {
+            return None;
+        }
+    }
+    (count > 0).then_some((n, scale))
+}
+
 /// The text of a short value, or `None` when it is not valid UTF-8. Ids are almost always
 /// ASCII, and checking a few bytes is far cheaper than a UTF-8 decoder (`Utf8Chunks`
 /// cost about 70 instructions an id, measured with callgrind); any other bytes take
@@ -655,16 +679,38 @@ mod tests {
         use super::{FastField, Quick, Value, read_into};
         use std::mem::MaybeUninit;
         let field = FastField { column: 0, quick: Quick::Number, optional: false };
-        for text in
-            ["0", "7", "14", "007", "4294967295", "4294967296", "123456789012345678", "999999999999999999"]
-        {
+        for text in [
+            "0",
+            "7",
+            "14",
+            "007",
+            "4294967295",
+            "4294967296",
+            "123456789012345678",
+            "999999999999999999",
+            "16.5",
+            "0.0",
+            "0.00",
+            ".5",
+            "5.",
+            "007.250",
+            "1234567890123456.7",
+            "12345678901234.567",
+            "4294967296.5",
+        ] {
             let mut place = MaybeUninit::uninit();
             assert!(read_into(&mut place, text.as_bytes(), &field, &[], || None), "{text}");
             // SAFETY: `read_into` wrote it (asserted just above).
             let Value::Decimal(fast) = (unsafe { place.assume_init() }) else { panic!("{text}") };
             let general = parse_decimal(text.as_bytes()).unwrap();
+            assert_eq!(fast, general, "{text}");
             // Equal as numbers is not enough: the scale shows in what is written.
             assert_eq!(fast.serialize(), general.serialize(), "{text}");
+        }
+        // Left to `read_text` (no reader here, so refused).
+        for text in ["1.2.3", ".", "-1.5", "+2", "1e3", "1.23456789012345678", "1,5", " 1.5"] {
+            let mut place = MaybeUninit::uninit();
+            assert!(!read_into(&mut place, text.as_bytes(), &field, &[], || None), "{text}");
         }
     }
 

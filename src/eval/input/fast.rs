@@ -224,14 +224,20 @@ impl EventSource {
     pub(super) fn read_fused(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
         // Zeroed by each `peek_in`, not at each turn as well.
         let mut bounds = [0; super::lines::PEEK_VALUES + 2];
-        let mut read = false;
+        // Lines read so far: the reader's line numbers, and `Rows::line` (the current
+        // record's line, as `Rows::next` sets it), are set once a call rather than at each
+        // line (see `CsvLines::skip_peeked`).
+        let mut read = 0;
         loop {
-            match self.read_fused_line(ids, out, &mut bounds) {
-                Fused::Read => read = true,
+            match self.read_fused_line(ids, out, &mut bounds, read) {
+                Fused::Read => read += 1,
                 other => {
-                    // `Rows::line` is the current record's line, as `Rows::next` sets it: set
-                    // here once a call rather than at each line.
-                    if read && let Some(number) = self.rows.csv_lines().map(|lines| lines.record_line) {
+                    if read > 0
+                        && let Some(number) = self.rows.csv_lines().map(|lines| {
+                            lines.end_skipped(read);
+                            lines.record_line
+                        })
+                    {
                         self.rows.line = number;
                     }
                     return other;
@@ -242,7 +248,7 @@ impl EventSource {
 
     /// [`read_fused`](Self::read_fused) for one line: `Fused::Read` when it read it.
     #[inline(always)]
-    fn read_fused_line(&mut self, ids: &Ids<'_>, out: &mut Out<'_>, bounds: &mut Bounds) -> Fused {
+    fn read_fused_line(&mut self, ids: &Ids<'_>, out: &mut Out<'_>, bounds: &mut Bounds, read: u64) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };
@@ -286,7 +292,7 @@ impl EventSource {
         let len = line.len_with_lf();
         record.start = start;
         record.end = end;
-        let number = lines.take_peeked(len);
+        let number = lines.skip_peeked(len, read);
         #[cfg(test)]
         FUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         record.origin = Origin { file: self.file, line: number };

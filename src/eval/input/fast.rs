@@ -285,7 +285,17 @@ impl EventSource {
                 }
             }
             None => match self.fixed.and_then(|(plan, _)| Some((plan, fast.plans.get(plan)?))) {
-                Some(found) if found.1.usable => found,
+                // `type_check` is only ever a single file's, so checked here rather than at
+                // each line of a combined file.
+                Some((i, c)) if c.usable => {
+                    if let Some(column) = c.type_check {
+                        let t = line.value(column);
+                        if !(t.is_empty() || *t == *c.name_bytes) {
+                            return Fused::Declined;
+                        }
+                    }
+                    (i, c)
+                }
                 _ => return Fused::Declined,
             },
         };
@@ -390,13 +400,8 @@ fn fill_line<'a>(
     record: &mut EventRecord,
     reader: impl Fn(usize) -> Option<&'a FieldReader>,
 ) -> Option<(Day, Option<Day>)> {
-    // `compiled.usable`: see `FastPlan::name`, and the look-up of a single file's plan.
-    if let Some(column) = compiled.type_check {
-        let t = line.value(column);
-        if !(t.is_empty() || *t == *compiled.name_bytes) {
-            return None;
-        }
-    }
+    // `compiled.usable` and `compiled.type_check`: see `FastPlan::name`, and the look-up of
+    // a single file's plan.
     match compiled.blank_bits {
         Some(bits) => {
             if line.empties() & bits != bits {

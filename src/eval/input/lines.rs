@@ -524,12 +524,30 @@ impl CsvLines {
     /// line number is returned.
     #[inline(always)]
     pub(super) fn take_peeked(&mut self, len: usize) -> u64 {
-        self.record_line = self.line;
-        self.line += 1;
+        let number = self.skip_peeked(len, 0);
+        self.end_skipped(1);
+        number
+    }
+
+    /// The first half of [`take_peeked`](Self::take_peeked), for a run of lines: moves past
+    /// the line `peek` gave, the `skipped`-th since the last `end_skipped`, and returns its
+    /// line number; the line numbers and the current record are left to
+    /// [`end_skipped`](Self::end_skipped), once for the run (some 6 instructions a line).
+    /// Until then, only `peek`, `peek_in` and this may be called.
+    #[inline(always)]
+    pub(super) fn skip_peeked(&mut self, len: usize, skipped: u64) -> u64 {
         self.pos += len;
+        self.line + skipped
+    }
+
+    /// Ends a run of `skipped` lines moved past by `skip_peeked` (at least one): the current
+    /// record is then the last, as `take_peeked` leaves it.
+    #[inline(always)]
+    pub(super) fn end_skipped(&mut self, skipped: u64) {
+        self.record_line = self.line + skipped - 1;
+        self.line += skipped;
         self.in_quoted = false;
         self.fields.clear();
-        self.record_line
     }
 }
 

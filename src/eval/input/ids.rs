@@ -135,13 +135,11 @@ impl IdIndex {
 /// instructions a pair, where `sort_unstable` took about 250.
 fn radix_sort(pairs: &mut [(u64, u32)], shift: u32) {
     if pairs.len() <= 32 {
-        for i in 1..pairs.len() {
-            let mut j = i;
-            while j > 0 && pairs[j] < pairs[j - 1] {
-                pairs.swap(j, j - 1);
-                j -= 1;
-            }
-        }
+        // The standard library sorts a few elements with a network of compares that does not
+        // branch on the data: the insertion sort it replaced mispredicted about every other
+        // compare of these random hashes (the index's build went from 6% to 4.7% of the
+        // samples of the 1M benchmark's run).
+        pairs.sort_unstable();
         return;
     }
     let byte = |pair: &(u64, u32)| ((pair.0 >> shift) & 0xFF) as usize;

@@ -287,19 +287,20 @@ impl EventSource {
             // `read_fused_wide` is compiled with (`wide_features`).
             return unsafe { self.read_fused_wide(ids, out) };
         }
-        self.read_fused_lines(ids, out)
+        self.read_fused_lines::<false>(ids, out)
     }
 
     /// `read_fused_lines` compiled for x86-64-v3 (see `read_fused`).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx,avx2,bmi1,bmi2,lzcnt,popcnt,movbe,sse3,ssse3,sse4.1,sse4.2")]
     fn read_fused_wide(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
-        self.read_fused_lines(ids, out)
+        self.read_fused_lines::<true>(ids, out)
     }
 
-    /// The loop of `read_fused`.
+    /// The loop of `read_fused`. `AVX2`: true only in `read_fused_wide` (see
+    /// `CsvLines::peek_in`).
     #[inline(always)]
-    fn read_fused_lines(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
+    fn read_fused_lines<const AVX2: bool>(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
         // Zeroed by each `peek_in`, not at each turn as well.
         let mut bounds = [0; super::lines::PEEK_VALUES + 2];
         // Lines read so far: the reader's line numbers, and `Rows::line` (the current
@@ -307,7 +308,7 @@ impl EventSource {
         // line (see `CsvLines::skip_peeked`).
         let mut read = 0;
         loop {
-            match self.read_fused_line(ids, out, &mut bounds, read) {
+            match self.read_fused_line::<AVX2>(ids, out, &mut bounds, read) {
                 Fused::Read => read += 1,
                 other => {
                     if read > 0
@@ -326,13 +327,20 @@ impl EventSource {
 
     /// [`read_fused`](Self::read_fused) for one line: `Fused::Read` when it read it.
     #[inline(always)]
-    fn read_fused_line(&mut self, ids: &Ids<'_>, out: &mut Out<'_>, bounds: &mut Bounds, read: u64) -> Fused {
+    fn read_fused_line<const AVX2: bool>(
+        &mut self,
+        ids: &Ids<'_>,
+        out: &mut Out<'_>,
+        bounds: &mut Bounds,
+        read: u64,
+    ) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
         let Some(lines) = self.rows.csv_lines() else { return Fused::Declined };
         // The first line of a participant's events was peeked already, when the participant
         // before was read (see below).
-        let line = if lines.has_kept() { lines.kept_in(bounds) } else { lines.peek_in(fast.width, bounds) };
+        let line =
+            if lines.has_kept() { lines.kept_in(bounds) } else { lines.peek_in::<AVX2>(fast.width, bounds) };
         let Some(line) = line else { return Fused::Declined };
         if !ids.id_word.matches(&line, participant, ids.id) {
             return if ids.next_word.matches(&line, participant, ids.next) {

@@ -75,10 +75,19 @@ pub fn decision_row(
 
 /// A record as evidence: its `id`, else `file:line`.
 pub fn evidence(files: &[String], e: &Evidence) -> String {
+    let mut text = String::new();
+    push_evidence(&mut text, files, e);
+    text
+}
+
+/// [`evidence`] added to `text`.
+fn push_evidence(text: &mut String, files: &[String], e: &Evidence) {
     match &e.id {
-        Some(id) => id.clone(),
+        Some(id) => text.push_str(id),
         None => {
-            format!("{}:{}", files.get(e.origin.file as usize).map_or("?", |f| f.as_str()), e.origin.line)
+            use std::fmt::Write as _;
+            let file = files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
+            let _ = write!(text, "{file}:{}", e.origin.line);
         }
     }
 }
@@ -343,14 +352,7 @@ impl RowParts {
                 if i > 0 {
                     text.push(' ');
                 }
-                match &e.id {
-                    Some(id) => text.push_str(id),
-                    None => {
-                        use std::fmt::Write as _;
-                        let file = self.files.get(e.origin.file as usize).map_or("?", |f| f.as_str());
-                        let _ = write!(text, "{file}:{}", e.origin.line);
-                    }
-                }
+                push_evidence(text, &self.files, e);
             }
             push_csv_bytes(line, text);
         }

@@ -229,7 +229,12 @@ impl Word {
     /// Whether a value, given as `Peeked::word` gives it, is `bytes`, which this word was
     /// made from; `value` gives the value's bytes, needed only when they are long.
     #[inline(always)]
-    fn is<'a>(self, (len, word): (usize, u128), value: impl FnOnce() -> &'a [u8], bytes: &[u8]) -> bool {
+    pub(super) fn is<'a>(
+        self,
+        (len, word): (usize, u128),
+        value: impl FnOnce() -> &'a [u8],
+        bytes: &[u8],
+    ) -> bool {
         if self.len <= 16 {
             len == self.len && (word ^ self.word) & self.mask == 0
         } else {
@@ -467,7 +472,6 @@ impl EventSource {
             Some(None) => return false,
         }
         let Some((start, end)) = timing(compiled, values) else { return false };
-        record.event = plan.event;
         record.start = start;
         record.end = end;
         record.origin = Origin { file: self.file, line: self.rows.line };
@@ -564,8 +568,8 @@ fn fill_line<'a>(
     timing(compiled, values)
 }
 
-/// `read_value` writing the value to `place`; false (`place` left as it was) when the general
-/// path is to read it.
+/// `read_value` writing the value to `place`: true when it wrote it, false (`place` left as it
+/// was) when the general path is to read it.
 #[inline(always)]
 fn read_into<'a>(
     place: &mut MaybeUninit<Value>,
@@ -630,7 +634,7 @@ fn set_id(kept: &mut Option<String>, id: &str) {
 }
 
 /// The value of a field's cell as the general path reads it, or `None` when the general path
-/// is to read it (and report why it is not one).
+/// is to read it (and report why it is not one): `read_into`, for a value wanted on its own.
 #[inline(always)]
 fn read_value<'a>(
     bytes: &[u8],
@@ -638,24 +642,9 @@ fn read_value<'a>(
     months: &[u64],
     reader: impl FnOnce() -> Option<&'a FieldReader>,
 ) -> Option<Value> {
-    if bytes.is_empty() {
-        return field.optional.then_some(Value::Missing);
-    }
-    let quick = match field.quick {
-        Quick::Date => read_date_in(bytes, months).ok().map(Value::Day),
-        // Out of range is an error; any other text is for `read_text`.
-        Quick::Whole { min, max } => match digits(bytes) {
-            Some(n) if n < min || n > max => return None,
-            n => n.map(Value::Int),
-        },
-        // As `parse_decimal` reads plain digits.
-        Quick::Number => digits(bytes).map(|n| Value::Decimal(Decimal::from(n))),
-        Quick::Other => None,
-    };
-    match quick {
-        Some(value) => Some(value),
-        None => reader()?.read_text(bytes).ok(),
-    }
+    let mut place = MaybeUninit::uninit();
+    // SAFETY: `read_into` writes `place` whenever it returns true.
+    read_into(&mut place, bytes, field, months, reader).then(|| unsafe { place.assume_init() })
 }
 
 /// The first and last days of an event whose fields are `values`; `None` when they are not

@@ -500,11 +500,7 @@ impl CsvLines {
     /// The line `keep_peek` found, when the reader is still at its start.
     #[inline(always)]
     pub(super) fn kept(&self) -> Option<Peeked<'_>> {
-        let kept = &self.kept;
-        if kept.pos != self.pos {
-            return None;
-        }
-        let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
+        let (bytes, kept) = self.kept_line()?;
         Some(Peeked { bytes, bounds: kept.bounds, len: kept.len, non_ascii: kept.non_ascii })
     }
 
@@ -512,13 +508,20 @@ impl CsvLines {
     /// gives them.
     #[inline(always)]
     pub(super) fn kept_in<'a>(&'a self, bounds: &'a mut Bounds) -> Option<Peeked<'a, &'a Bounds>> {
-        let kept = &self.kept;
-        if kept.pos != self.pos {
-            return None;
-        }
-        let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
+        let (bytes, kept) = self.kept_line()?;
         *bounds = kept.bounds;
         Some(Peeked { bytes, bounds, len: kept.len, non_ascii: kept.non_ascii })
+    }
+
+    /// The bytes at the reader's position and what `keep` kept of their line, when it is that
+    /// line.
+    #[inline(always)]
+    fn kept_line(&self) -> Option<(&[u8; PEEK + 16], &Kept)> {
+        if !self.has_kept() {
+            return None;
+        }
+        let bytes = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
+        Some((bytes, &self.kept))
     }
 
     /// Whether [`kept`](Self::kept) has the line at the reader's position.
@@ -796,6 +799,7 @@ impl<'a> Plain<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::Random;
     use super::*;
     use std::io::Write;
 
@@ -885,15 +889,14 @@ mod tests {
 
     #[test]
     fn empty_bits_are_as_byte_by_byte() {
-        let mut state = 3u64;
+        let mut random = Random(3);
         for _ in 0..2000 {
             let mut bytes = [0u8; 32];
             for b in &mut bytes {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 // Small values, so that neighbours are often one apart; 255 wraps to 0.
-                *b = match (state >> 33) % 5 {
+                *b = match random.below(5) {
                     0 => 255,
-                    n => (state >> 40) as u8 % 4 + n as u8,
+                    n => (random.below(4) + n) as u8,
                 };
             }
             let (starts, ends): ([u8; 16], [u8; 16]) =
@@ -978,11 +981,8 @@ mod tests {
             peek_as_next_record(data, width);
         }
         // Random lines, over several buffers' worth, so that lines cross its refills.
-        let mut state = 7u64;
-        let mut below = |n: u64| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (state >> 33) % n
-        };
+        let mut random = Random(7);
+        let mut below = |n: u64| random.below(n as usize) as u64;
         let values = [
             "",
             "P12",

@@ -18,7 +18,7 @@
 //! keeping the first peek: 1,292). From a peeked line, an id is checked to be ASCII and a
 //! case name compared with a value as 16-byte words (`Row`, `Case`).
 
-use super::fast::{digits, short_str};
+use super::fast::{Word, digits, short_str};
 use super::fields::{FieldReader, read_date};
 use super::lines::{Peeked, Plain};
 use crate::eval::value::{Participant, Value};
@@ -176,33 +176,22 @@ impl FastPeople {
     }
 }
 
-/// An enum's case name, and (when it has at most 16 bytes) those bytes as a little-endian
-/// number with a mask of them, to compare with a value of a peeked line in a few
+/// An enum's case name, with its `Word` to compare with a value of a peeked line in a few
 /// instructions (`Peeked::word`; a byte at a time cost some 50 instructions a participant).
 struct Case {
     name: Box<[u8]>,
-    word: u128,
-    mask: u128,
+    word: Word,
 }
 
 impl Case {
     fn new(name: &[u8]) -> Case {
-        let (mut word, mut mask) = ([0u8; 16], [0u8; 16]);
-        if name.len() <= 16 {
-            word[..name.len()].copy_from_slice(name);
-            mask[..name.len()].fill(0xFF);
-        }
-        Case { name: name.into(), word: u128::from_le_bytes(word), mask: u128::from_le_bytes(mask) }
+        Case { name: name.into(), word: Word::new(name) }
     }
 
     /// Whether a value given as `Peeked::word` gives it (`value` its bytes) is this case.
     #[inline(always)]
-    fn is(&self, (len, word): (usize, u128), value: &[u8]) -> bool {
-        if self.name.len() <= 16 {
-            len == self.name.len() && (word ^ self.word) & self.mask == 0
-        } else {
-            same(&self.name, value)
-        }
+    fn is(&self, word: (usize, u128), value: &[u8]) -> bool {
+        self.word.is(word, || value, &self.name)
     }
 }
 

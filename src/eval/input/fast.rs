@@ -45,11 +45,26 @@ pub(super) struct FastRows {
     /// Whether every event is `heapless`, so that no record's event need be looked up (some
     /// 4 instructions an event).
     all_heapless: bool,
-    /// `fields::months`, fetched once for the file rather than once a date.
-    months: &'static [u64],
     /// Whether the processor has the features `read_fused_wide` is compiled for.
     wide: bool,
+    /// By the length of a type name of up to 16 bytes: the one usable event whose name has
+    /// that length. The fused path finds a line's plan with one compare of words, where
+    /// trying the last row's plan first and then each in turn cost some 15 instructions an
+    /// event more (callgrind; grouped rows change type about every fifth line).
+    types: [TypeName; 17],
 }
+
+/// In `FastRows::types`: the name of a plan, as a `Word` of its length, and the plan's index
+/// (`NO_PLAN` when no usable plan's name has that length, `SHARED` when several have).
+#[derive(Clone, Copy)]
+struct TypeName {
+    word: u128,
+    mask: u128,
+    plan: usize,
+}
+
+const NO_PLAN: usize = usize::MAX;
+const SHARED: usize = usize::MAX - 1;
 
 /// Whether the processor has every feature `EventSource::read_fused_wide` is compiled with.
 #[cfg(target_arch = "x86_64")]
@@ -133,7 +148,7 @@ impl FastRows {
         heapless: Box<[bool]>,
     ) -> FastRows {
         let combined = fixed.is_none();
-        let plans = plans
+        let plans: Vec<FastPlan> = plans
             .iter()
             .map(|plan| {
                 let fields: Vec<Option<FastField>> = plan
@@ -171,7 +186,15 @@ impl FastRows {
                 }
             })
             .collect();
+        let mut types = [TypeName { word: 0, mask: 0, plan: NO_PLAN }; 17];
+        for (i, compiled) in plans.iter().enumerate() {
+            if let Some(entry) = types.get_mut(compiled.key.len()).filter(|_| !compiled.key.is_empty()) {
+                let plan = if entry.plan == NO_PLAN { i } else { SHARED };
+                *entry = TypeName { word: compiled.name.word, mask: compiled.name.mask, plan };
+            }
+        }
         FastRows {
+            types,
             type_column: if combined { column_of[TYPE] } else { None },
             participant: column_of[PARTICIPANT],
             width,
@@ -179,7 +202,6 @@ impl FastRows {
             plans,
             all_heapless: heapless.iter().all(|&h| h),
             heapless,
-            months: super::fields::months(),
             wide: wide_features(),
         }
     }
@@ -361,15 +383,15 @@ impl EventSource {
             Some(column) => {
                 let t = line.word(column);
                 let named = |c: &FastPlan| c.name.is(t, || line.value(column), &c.key);
-                // Written out for the last plan, which is inlined then; the closure is not.
-                let last = self.last;
-                match fast.plans.get(last) {
-                    Some(c) if c.name.is(t, || line.value(column), &c.key) => (last, c),
+                match fast.types.get(t.0).copied() {
+                    Some(TypeName { plan: NO_PLAN, .. }) => return Fused::Declined,
+                    // The one plan whose name is as long as the value: the same bytes or none.
+                    Some(TypeName { word, mask, plan }) if plan != SHARED => match fast.plans.get(plan) {
+                        Some(c) if (t.1 ^ word) & mask == 0 => (plan, c),
+                        _ => return Fused::Declined,
+                    },
                     _ => match fast.plans.iter().enumerate().find(|(_, c)| named(c)) {
-                        Some((i, c)) => {
-                            self.last = i;
-                            (i, c)
-                        }
+                        Some(found) => found,
                         None => return Fused::Declined,
                     },
                 }
@@ -390,8 +412,7 @@ impl EventSource {
             },
         };
         let plans = &self.plans;
-        let reader =
-            |i: usize| plans.get(index).and_then(|plan| plan.fields.get(i)).map(|(_, reader)| reader);
+        let reader = |i: usize| field_reader(plans, index, i);
         let record = out.slot();
         let Some((start, end)) = fill_line(compiled, fast, &line, record, reader) else {
             return Fused::Declined;
@@ -455,8 +476,7 @@ impl EventSource {
         values.clear();
         for (i, field) in compiled.fields.iter().enumerate() {
             let Some(bytes) = cell(field.column) else { return false };
-            let Some(value) = read_value(bytes, field, fast.months, || plan.fields.get(i).map(|(_, r)| r))
-            else {
+            let Some(value) = read_value(bytes, field, || plan.fields.get(i).map(|(_, r)| r)) else {
                 return false;
             };
             values.push(value);
@@ -477,6 +497,15 @@ impl EventSource {
         record.origin = Origin { file: self.file, line: self.rows.line };
         true
     }
+}
+
+/// The reader of field `i` of plan `index`, for a value the fast paths hand to `read_text`.
+/// Not inlined: inlined, the fused path worked out where the plan is at each line, needed or
+/// not (some 4 instructions an event, callgrind).
+#[cold]
+#[inline(never)]
+fn field_reader(plans: &[EventPlan], index: usize, i: usize) -> Option<&FieldReader> {
+    plans.get(index).and_then(|plan| plan.fields.get(i)).map(|(_, reader)| reader)
 }
 
 /// `fill_fast` for a line `peek` found: the fields and id of `record`, and the event's first
@@ -524,7 +553,7 @@ fn fill_line<'a>(
     values.reserve(fields.len());
     let mut filled = 0;
     for (i, (place, field)) in values.spare_capacity_mut().iter_mut().zip(fields).enumerate() {
-        if !read_into(place, line.value(field.column), field, fast.months, || reader(i)) {
+        if !read_into(place, line.value(field.column), field, || reader(i)) {
             break;
         }
         filled += 1;
@@ -575,7 +604,6 @@ fn read_into<'a>(
     place: &mut MaybeUninit<Value>,
     bytes: &[u8],
     field: &FastField,
-    months: &[u64],
     reader: impl FnOnce() -> Option<&'a FieldReader>,
 ) -> bool {
     if bytes.is_empty() {
@@ -588,7 +616,7 @@ fn read_into<'a>(
     // padding included.
     match field.quick {
         Quick::Date => {
-            if let Ok(day) = read_date_in(bytes, months) {
+            if let Ok(day) = read_date_in(bytes) {
                 place.write(Value::Day(day));
                 return true;
             }
@@ -639,12 +667,11 @@ fn set_id(kept: &mut Option<String>, id: &str) {
 fn read_value<'a>(
     bytes: &[u8],
     field: &FastField,
-    months: &[u64],
     reader: impl FnOnce() -> Option<&'a FieldReader>,
 ) -> Option<Value> {
     let mut place = MaybeUninit::uninit();
     // SAFETY: `read_into` writes `place` whenever it returns true.
-    read_into(&mut place, bytes, field, months, reader).then(|| unsafe { place.assume_init() })
+    read_into(&mut place, bytes, field, reader).then(|| unsafe { place.assume_init() })
 }
 
 /// The first and last days of an event whose fields are `values`; `None` when they are not
@@ -813,7 +840,7 @@ mod tests {
             "4294967296.5",
         ] {
             let mut place = MaybeUninit::uninit();
-            assert!(read_into(&mut place, text.as_bytes(), &field, &[], || None), "{text}");
+            assert!(read_into(&mut place, text.as_bytes(), &field, || None), "{text}");
             // SAFETY: `read_into` wrote it (asserted just above).
             let Value::Decimal(fast) = (unsafe { place.assume_init() }) else { panic!("{text}") };
             let general = parse_decimal(text.as_bytes()).unwrap();
@@ -824,7 +851,7 @@ mod tests {
         // Left to `read_text` (no reader here, so refused).
         for text in ["1.2.3", ".", "-1.5", "+2", "1e3", "1.23456789012345678", "1,5", " 1.5"] {
             let mut place = MaybeUninit::uninit();
-            assert!(!read_into(&mut place, text.as_bytes(), &field, &[], || None), "{text}");
+            assert!(!read_into(&mut place, text.as_bytes(), &field, || None), "{text}");
         }
     }
 

@@ -325,34 +325,49 @@ fn quantity_words(unit: &str) -> String {
 /// from bytes: the UTF-8 check `Day::parse` would need costs more than the parse itself.
 #[inline(always)]
 pub(super) fn read_date(b: &[u8]) -> Result<Day, Problem> {
-    read_date_in(b, months())
+    read_date_in(b)
 }
 
-/// The first year of [`months`].
+/// The first year of [`MONTHS`].
 const MONTHS_FROM: usize = 1900;
 
 /// Each month from 1900 to 2199 as its first day (low 32 bits) and its length (high 32 bits),
 /// by `(year - 1900) * 16 + month`; the slots of months 0 and 13 to 15 have length 0. A date
 /// is then found with one look-up and one compare of its day (with `day::month_starts`, the
 /// year, the month and the day each took their own checks: some 13 instructions a date more,
-/// measured with callgrind). Made once per process from `month_starts`.
-pub(super) fn months() -> &'static [u64] {
-    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let starts = crate::eval::day::month_starts();
-        let mut table = vec![0; (2200 - MONTHS_FROM) * 16];
-        for (i, pair) in starts.windows(2).enumerate() {
-            let (first, next) = (pair[0], pair[1]);
-            table[i / 12 * 16 + i % 12 + 1] = u64::from(first as u32) | ((next - first) as u64) << 32;
-        }
-        table
-    })
+/// measured with callgrind). Made at compile time (a test holds it equal to
+/// `day::month_starts`), so that its address and length are constants: fetched from a
+/// `OnceLock` once a file and kept on the stack, they cost the fused path some 6
+/// instructions an event (callgrind).
+static MONTHS: [u64; (2200 - MONTHS_FROM) * 16] = {
+    let mut table = [0; (2200 - MONTHS_FROM) * 16];
+    let mut i = 0;
+    while i < (2200 - MONTHS_FROM) * 12 {
+        let (year, month) = ((MONTHS_FROM + i / 12) as i32, (i % 12 + 1) as u32);
+        let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        let first = first_day(year, month);
+        let next = first_day(next_year, next_month);
+        table[i / 12 * 16 + i % 12 + 1] = first as u32 as u64 | ((next - first) as u64) << 32;
+        i += 1;
+    }
+    table
+};
+
+/// The day number of the first of a month, as `Day::first_of` gives it (Howard Hinnant's
+/// `days_from_civil`, as `day.rs` has it, but `const`).
+const fn first_day(year: i32, month: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy as i32;
+    era * 146_097 + doe - 719_468
 }
 
-/// [`read_date`] with the table of [`months`] given: the fast paths fetch it once a file, not
-/// a date (its `OnceLock` cost some 3 instructions a date, measured with callgrind).
+/// `YYYY-MM-DD` read with [`MONTHS`] (see `read_date`).
 #[inline(always)]
-pub(super) fn read_date_in(b: &[u8], months: &[u64]) -> Result<Day, Problem> {
+pub(super) fn read_date_in(b: &[u8]) -> Result<Day, Problem> {
     let Ok(b) = <&[u8; 10]>::try_from(b) else {
         return Err(Problem::Malformed);
     };
@@ -384,7 +399,7 @@ pub(super) fn read_date_in(b: &[u8], months: &[u64]) -> Result<Day, Problem> {
     // A month past 15 would index a later year's slots; a year before 1900 wraps past the
     // table's end.
     let at = (year as usize).wrapping_sub(MONTHS_FROM).wrapping_mul(16).wrapping_add(month as usize);
-    match months.get(at) {
+    match MONTHS.get(at) {
         Some(&entry) if month < 16 && day.wrapping_sub(1) < (entry >> 32) as u32 => {
             Ok(Day(entry as u32 as i32 + day as i32 - 1))
         }
@@ -491,6 +506,19 @@ mod tests {
 
     fn dec(s: &str) -> Option<String> {
         parse_decimal(s.as_bytes()).map(|d| d.to_string())
+    }
+
+    #[test]
+    fn the_months_table_is_month_starts() {
+        let starts = crate::eval::day::month_starts();
+        for (i, pair) in starts.windows(2).enumerate() {
+            let entry = super::MONTHS[i / 12 * 16 + i % 12 + 1];
+            assert_eq!(entry as u32 as i32, pair[0], "month {i}");
+            assert_eq!((entry >> 32) as i32, pair[1] - pair[0], "month {i}");
+        }
+        let used = starts.len() - 1;
+        let filled = super::MONTHS.iter().filter(|&&entry| entry != 0).count();
+        assert_eq!(filled, used);
     }
 
     #[test]

@@ -410,7 +410,9 @@ impl CsvLines {
 
     /// [`peek`](Self::peek) with the values' bounds written to `bounds`, which the caller
     /// keeps: returned in the `Peeked`, they were copied from one place on the stack to
-    /// another (some 10 instructions a line, measured with callgrind).
+    /// another (some 10 instructions a line, measured with callgrind). `bounds` must be
+    /// zeroed before its first line and given only lines of one `width` (as `kept_in` fills
+    /// it too): the bounds past the line's are then as `peek` leaves them.
     ///
     /// `AVX2`: finds the line's masks 32 bytes a compare ([`masks64_avx2`]); only for code
     /// compiled with AVX2 and run where the processor has it (the fused path's x86-64-v3
@@ -449,7 +451,9 @@ impl CsvLines {
         if end == 0 || quotes & before != 0 {
             return None;
         }
-        *bounds = [0; PEEK_VALUES + 2];
+        // Bounds past `width + 1` are left as they are: no caller reads them (`empties` gives
+        // bits past the width that callers mask off), and zeroing them cost some 3
+        // instructions a line.
         bounds[0] = u8::MAX;
         // The commas' places eight at a time, at least `width` of them: a fixed eight is
         // unrolled into five instructions a comma, where a loop to `width - 1` cost some 60

@@ -567,11 +567,15 @@ impl Out<'_> {
         &mut self.events[filled]
     }
 
+    /// Takes up to `GROW` spare records at once (those not filled go back at `finish`), or
+    /// a new one: one at a time, a timeline a few events longer than the one before called
+    /// this for each (some 2.3 calls a participant, 8.6 instructions an event; callgrind).
     #[inline(never)]
     fn grow(&mut self) {
-        match self.spare.len().checked_sub(1) {
-            Some(last) => move_tail(self.spare, last, self.events),
-            None => self.events.push(EventRecord::default()),
+        const GROW: usize = 8;
+        match self.spare.len() {
+            0 => self.events.push(EventRecord::default()),
+            n => move_tail(self.spare, n.saturating_sub(GROW), self.events),
         }
     }
 

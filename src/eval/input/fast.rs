@@ -18,8 +18,8 @@
 //! reads it again from the start and words the errors. A test holds them equal on random
 //! rows.
 
-use super::fields::{FieldReader, Quick, read_date_in};
-use super::lines::{Bounds, Peeked};
+use super::fields::{FieldReader, Quick, read_date_in, read_date_word};
+use super::lines::{Bounds, PeekWidth, Peeked};
 use super::{EventPlan, EventSource, Out, PARTICIPANT, RECORD_ID, TYPE};
 use crate::eval::day::Day;
 use crate::eval::value::{EventRecord, Origin, Value};
@@ -334,8 +334,11 @@ impl EventSource {
         // record's line, as `Rows::next` sets it), are set once a call rather than at each
         // line (see `CsvLines::skip_peeked`).
         let mut read = 0;
+        // Checked once here: `peek_in` would decline every line otherwise.
+        let width = self.fast.as_ref().and_then(|fast| self.rows.csv_lines_ref()?.peek_width(fast.width));
+        let Some(width) = width else { return Fused::Declined };
         loop {
-            match self.read_fused_line::<AVX2>(ids, out, &mut bounds, read) {
+            match self.read_fused_line::<AVX2>(ids, out, &mut bounds, read, width) {
                 Fused::Read => read += 1,
                 other => {
                     if read > 0
@@ -360,6 +363,7 @@ impl EventSource {
         out: &mut Out<'_>,
         bounds: &mut Bounds,
         read: u64,
+        width: PeekWidth,
     ) -> Fused {
         let Some(fast) = &self.fast else { return Fused::Declined };
         let Some(participant) = fast.participant else { return Fused::Declined };
@@ -367,7 +371,7 @@ impl EventSource {
         // The first line of a participant's events was peeked already, when the participant
         // before was read (see below).
         let line =
-            if lines.has_kept() { lines.kept_in(bounds) } else { lines.peek_in::<AVX2>(fast.width, bounds) };
+            if lines.has_kept() { lines.kept_in(bounds) } else { lines.peek_in::<AVX2>(width, bounds) };
         let Some(line) = line else { return Fused::Declined };
         if !ids.id_word.matches(&line, participant, ids.id) {
             return if ids.next_word.matches(&line, participant, ids.next) {
@@ -553,6 +557,19 @@ fn fill_line<'a>(
     values.reserve(fields.len());
     let mut filled = 0;
     for (i, (place, field)) in values.spare_capacity_mut().iter_mut().zip(fields).enumerate() {
+        // A date (most values) is read from the word of its bytes, which needs no slice of
+        // them: some 6 instructions a date fewer (callgrind). Any other, as `read_into` reads
+        // it.
+        if let Quick::Date = field.quick {
+            let (len, word) = line.word(field.column);
+            if len == 10
+                && let Ok(day) = read_date_word(word as u64, (word >> 64) as u16)
+            {
+                place.write(Value::Day(day));
+                filled += 1;
+                continue;
+            }
+        }
         if !read_into(place, line.value(field.column), field, || reader(i)) {
             break;
         }

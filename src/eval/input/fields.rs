@@ -376,12 +376,17 @@ pub(super) fn read_date_in(b: &[u8]) -> Result<Day, Problem> {
     let (Some(head), &[.., b8, b9]) = (b.first_chunk::<8>(), b) else {
         return Err(Problem::Malformed);
     };
-    let head = u64::from_le_bytes(*head);
+    read_date_word(u64::from_le_bytes(*head), u16::from_le_bytes([b8, b9]))
+}
+
+/// [`read_date_in`] of the ten bytes of a date given as its first eight, `head`, and its last
+/// two, `tail`, each little-endian: the fused path has them in registers already (`Peeked::word`).
+#[inline(always)]
+pub(super) fn read_date_word(head: u64, tail: u16) -> Result<Day, Problem> {
     if (head >> 32) as u8 != b'-' || (head >> 56) as u8 != b'-' {
         return Err(Problem::Malformed);
     }
-    let digits =
-        head & 0xFFFF_FFFF | (head >> 40 & 0xFFFF) << 32 | u64::from(u16::from_le_bytes([b8, b9])) << 48;
+    let digits = head & 0xFFFF_FFFF | (head >> 40 & 0xFFFF) << 32 | u64::from(tail) << 48;
     // The eight digits at once: XOR maps exactly the bytes `0`..=`9` to 0..=9, and a byte
     // of 10 or more then gets its high bit from the addition (0x76 + 10 = 0x80), one of
     // 0x80 or more from the OR. A carry out of a byte, or out of the word (so the sum

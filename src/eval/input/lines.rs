@@ -292,6 +292,13 @@ const PEEK: usize = 64;
 /// more, but no event file's header is that wide).
 pub(super) const PEEK_VALUES: usize = 32;
 
+/// A width of line that [`CsvLines::peek_in`] may be given, from
+/// [`CsvLines::peek_width`]: from 1 to `PEEK_VALUES`, for a reader that has read its first
+/// record (which stays so). Checked once for the lines of a participant rather than at each
+/// (some 4 instructions a line, callgrind).
+#[derive(Clone, Copy)]
+pub(super) struct PeekWidth(usize);
+
 /// Where the values of a line [`CsvLines::peek`] read begin and end (see `Peeked::bounds`).
 pub(super) type Bounds = [u8; PEEK_VALUES + 2];
 
@@ -404,7 +411,7 @@ impl CsvLines {
     #[inline(always)]
     pub(super) fn peek(&self, width: usize) -> Option<Peeked<'_>> {
         let mut bounds = [0; PEEK_VALUES + 2];
-        let (bytes, len, non_ascii) = self.split_peeked::<false>(width, &mut bounds)?;
+        let (bytes, len, non_ascii) = self.split_peeked::<false, false>(width, &mut bounds)?;
         Some(Peeked { bytes, bounds, len, non_ascii })
     }
 
@@ -420,22 +427,24 @@ impl CsvLines {
     #[inline(always)]
     pub(super) fn peek_in<'a, const AVX2: bool>(
         &'a self,
-        width: usize,
+        width: PeekWidth,
         bounds: &'a mut Bounds,
     ) -> Option<Peeked<'a, &'a Bounds>> {
-        let (bytes, len, non_ascii) = self.split_peeked::<AVX2>(width, bounds)?;
+        let (bytes, len, non_ascii) = self.split_peeked::<AVX2, true>(width.0, bounds)?;
         Some(Peeked { bytes, bounds, len, non_ascii })
     }
 
     /// What `peek` finds of a line: its bytes, its length with its LF and its bytes of 0x80 or
     /// more, its bounds written to `bounds`.
     #[inline(always)]
-    fn split_peeked<const AVX2: bool>(
+    /// `PAST_FIRST`: `width` came from [`peek_width`](Self::peek_width), which checked it and
+    /// that the first record was read, once for many lines.
+    fn split_peeked<const AVX2: bool, const PAST_FIRST: bool>(
         &self,
         width: usize,
         bounds: &mut Bounds,
     ) -> Option<(&[u8; PEEK + 16], usize, u64)> {
-        if self.first || width == 0 || width > PEEK_VALUES {
+        if (!PAST_FIRST && self.first) || width == 0 || width > PEEK_VALUES {
             return None;
         }
         let bytes: &[u8; PEEK + 16] = self.buf.get(self.pos..self.pos + PEEK + 16)?.try_into().ok()?;
@@ -480,6 +489,12 @@ impl CsvLines {
         // (64, one past a last bound of 63).
         bounds[width + 1] = 0;
         Some((bytes, end as usize + 1, non_ascii))
+    }
+
+    /// `width` for [`peek_in`](Self::peek_in), when `peek` could read lines that wide.
+    #[inline(always)]
+    pub(super) fn peek_width(&self, width: usize) -> Option<PeekWidth> {
+        (!self.first && (1..=PEEK_VALUES).contains(&width)).then_some(PeekWidth(width))
     }
 
     /// Peeks at the line at the reader's position as `peek` does, keeping what it found for

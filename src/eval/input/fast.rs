@@ -872,6 +872,87 @@ mod tests {
         }
     }
 
+    /// Two events whose names have one length (`FastRows::types` then tries the plans in
+    /// turn), one of another, and type values of those lengths that name none of them.
+    #[test]
+    fn the_fast_path_finds_plans_of_names_of_one_length_as_the_general_path_does() {
+        let text = r#"
+contract "Two events of one name length" {
+  currency GBP
+  outcomes achievable from 2025-04-01 to 2028-03-31
+  claims close 2028-09-30
+  total cap 100_000 GBP
+}
+participant { born: date }
+event visit { on: date }
+event phone {
+  on: date
+  minutes: 0..600
+}
+event consultation { on: date }
+outcome seen "Seen" {
+  achieved when phone.minutes > 10 in at least 1 of the 2 calendar months after participant.born
+  pays 100 GBP
+}
+"#;
+        let contract = crate::compile("types.pay", text, &crate::resolve::NoFiles).ir.expect("compiles");
+        let dir = tempfile::tempdir().unwrap();
+        let participants = dir.path().join("participants.csv");
+        let mut file = std::fs::File::create(&participants).unwrap();
+        file.write_all(b"id,born\n").unwrap();
+        for p in 1..=40 {
+            writeln!(file, "P{p},2008-09-28").unwrap();
+        }
+        let events = dir.path().join("events.csv");
+        let mut file = std::fs::File::create(&events).unwrap();
+        file.write_all(b"participant,type,id,on,minutes\n").unwrap();
+        let mut random = Random(11);
+        let types = [
+            "visit",
+            "phone",
+            "consultation",
+            "phone",
+            "visit",
+            "Phone",
+            "vis1t",
+            "phones",
+            "",
+            "consultatioN",
+        ];
+        let minutes = ["", "15", "700", "x"];
+        for p in 1..=40 {
+            for e in 0..random.below(12) {
+                let (kind, minute) = (random.pick(&types), random.pick(&minutes));
+                writeln!(
+                    file,
+                    "P{p},{kind},E{p}-{e},2026-0{}-1{},{minute}",
+                    1 + random.below(9),
+                    random.below(10)
+                )
+                .unwrap();
+            }
+        }
+        drop(file);
+        let fused_before = FUSED.load(std::sync::atomic::Ordering::Relaxed);
+        for ordering in [Ordering::Grouped, Ordering::InMemory] {
+            let inputs = Inputs {
+                participants: participants.clone(),
+                events: vec![EventFile { path: events.clone(), event: None }],
+                format: None,
+                ordering,
+            };
+            let fast = read(&contract, &inputs, true);
+            assert_eq!(fast, read(&contract, &inputs, false), "{ordering:?}");
+            NARROW.with(|narrow| narrow.set(true));
+            let narrow = read(&contract, &inputs, true);
+            NARROW.with(|narrow| narrow.set(false));
+            assert_eq!(fast, narrow, "{ordering:?}, narrow");
+            assert!(fast.2 > 10, "{} errors", fast.2);
+        }
+        let fused = FUSED.load(std::sync::atomic::Ordering::Relaxed) - fused_before;
+        assert!(fused > 50, "{fused} rows by the fused path");
+    }
+
     #[test]
     fn the_fast_path_reads_random_rows_as_the_general_path_does() {
         let text = include_str!("../../../examples/youth_employment.pay");

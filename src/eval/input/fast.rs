@@ -328,7 +328,7 @@ impl EventSource {
     /// `CsvLines::peek_in`).
     #[inline(always)]
     fn read_fused_lines<const AVX2: bool>(&mut self, ids: &Ids<'_>, out: &mut Out<'_>) -> Fused {
-        // Zeroed by each `peek_in`, not at each turn as well.
+        // Zeroed once: `peek_in` writes each line's bounds over the last's (see there).
         let mut bounds = [0; super::lines::PEEK_VALUES + 2];
         // Lines read so far: the reader's line numbers, and `Rows::line` (the current
         // record's line, as `Rows::next` sets it), are set once a call rather than at each
@@ -416,6 +416,7 @@ impl EventSource {
             },
         };
         let plans = &self.plans;
+        // The `Vec`, not its slice: a slice's pointer and length were loaded at each line.
         let reader = |i: usize| field_reader(plans, index, i);
         let record = out.slot();
         let Some((start, end)) = fill_line(compiled, fast, &line, record, reader) else {
@@ -508,7 +509,8 @@ impl EventSource {
 /// not (some 4 instructions an event, callgrind).
 #[cold]
 #[inline(never)]
-fn field_reader(plans: &[EventPlan], index: usize, i: usize) -> Option<&FieldReader> {
+#[allow(clippy::ptr_arg)]
+fn field_reader(plans: &Vec<EventPlan>, index: usize, i: usize) -> Option<&FieldReader> {
     plans.get(index).and_then(|plan| plan.fields.get(i)).map(|(_, reader)| reader)
 }
 

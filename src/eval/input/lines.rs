@@ -379,6 +379,20 @@ impl<'a, B: Borrow<Bounds>> Peeked<'a, B> {
         (end.wrapping_sub(start), u128::from_le_bytes(word))
     }
 
+    /// The line's first 32 bytes (those past its end included).
+    #[inline(always)]
+    pub(super) fn head(&self) -> &'a [u8; 32] {
+        let bytes: &'a [u8; PEEK + 16] = self.bytes;
+        let (head, _) = bytes.split_first_chunk::<32>().unwrap_or((&[0; 32], &[]));
+        head
+    }
+
+    /// Where value `i` ends (its comma's place, for a value before the last).
+    #[inline(always)]
+    pub(super) fn end(&self, i: usize) -> usize {
+        self.range(i).1
+    }
+
     /// Whether the whole line is ASCII: one test, where `is_ascii` of a value takes some six.
     #[inline(always)]
     pub(super) fn all_ascii(&self) -> bool {

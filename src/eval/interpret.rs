@@ -93,7 +93,11 @@ impl<'t> Known<'t> {
             last_key = key;
             last = Some(record);
             starts[record.event + 1] += 1;
-            room[kept].write(Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) });
+            room[kept].write(Seen {
+                record,
+                start: record.start,
+                end: record.end.map_or(as_of, |e| e.min(as_of)),
+            });
             kept += 1;
         }
         // SAFETY: the first `kept` places of the spare capacity were written just above.

@@ -311,7 +311,7 @@ struct Slots<'d> {
 impl Slots<'_> {
     /// The next decision, not achieved and with nothing else said yet. An evidence list it
     /// held is kept in `kept_evidence`, its ids' strings to be overwritten.
-    #[inline]
+    #[inline(always)]
     fn next(
         &mut self,
         outcome: usize,

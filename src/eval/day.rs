@@ -69,12 +69,9 @@ impl Day {
         let index = y * 12 + (m as i32 - 1) + n;
         // Within the month table, the month's first day and length are two look-ups (half
         // the work of the arithmetic, for every window and anchor of a participant).
-        let starts = month_starts();
-        if let Some(at) = usize::try_from(i64::from(index) - i64::from(MONTH_TABLE_FROM) * 12)
-            .ok()
-            .filter(|at| at + 1 < starts.len())
-        {
-            let (first, next) = (starts[at], starts[at + 1]);
+        // A month before the table's wraps to a number past its end: one bounds check.
+        let at = index.wrapping_sub(MONTH_TABLE_FROM * 12) as u32 as usize;
+        if let Some(&[first, next]) = month_starts().get(at..at + 2) {
             return Day(first + (d as i32).min(next - first) - 1);
         }
         let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
@@ -84,10 +81,10 @@ impl Day {
 
     /// The first day of a month numbered `year * 12 + month - 1`.
     pub fn month_start(number: i32) -> Day {
-        let starts = month_starts();
-        match usize::try_from(i64::from(number) - i64::from(MONTH_TABLE_FROM) * 12) {
-            Ok(at) if at < starts.len() => Day(starts[at]),
-            _ => Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1),
+        // As in `plus_months`: a month before the table's wraps past its end.
+        match month_starts().get(number.wrapping_sub(MONTH_TABLE_FROM * 12) as u32 as usize) {
+            Some(&start) => Day(start),
+            None => Day::first_of(number.div_euclid(12), number.rem_euclid(12) as u32 + 1),
         }
     }
 

@@ -860,6 +860,12 @@ impl MonthBits {
 
     /// Adds periods `i` to `j` inclusive.
     fn set_range(&mut self, i: usize, j: usize) {
+        // Within the low half, as grids of up to 64 months always are, in 64-bit shifts (a
+        // 128-bit shift is a dozen instructions).
+        if j < 63 {
+            self.0 |= u128::from(((1u64 << (j + 1)) - 1) & !((1u64 << i) - 1));
+            return;
+        }
         let upto = if j + 1 >= Self::CAPACITY { u128::MAX } else { (1u128 << (j + 1)) - 1 };
         let from = (1u128 << i) - 1;
         self.0 |= upto & !from;
@@ -867,6 +873,9 @@ impl MonthBits {
 
     /// Only the periods before `n`.
     fn below(self, n: usize) -> MonthBits {
+        if n < 64 {
+            return MonthBits(u128::from(self.0 as u64 & ((1u64 << n) - 1)));
+        }
         MonthBits(if n >= Self::CAPACITY { self.0 } else { self.0 & ((1u128 << n) - 1) })
     }
 

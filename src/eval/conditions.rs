@@ -150,6 +150,13 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
     }
 
     fn window(&self, w: &CWindow) -> Option<(Day, Day)> {
+        self.window_here(w)
+    }
+
+    /// [`Self::window`], worked out where it is called: for a change, judged for every
+    /// participant of the commonest contracts (~25 instructions a participant fewer).
+    #[inline(always)]
+    fn window_here(&self, w: &CWindow) -> Option<(Day, Day)> {
         let anchor = self.anchor(w.anchor, &w.start)?;
         let (start, end) = self.scope.window_from(w, anchor)?;
         Some((self.not_before.map_or(start, |n| start.max(n)), end))
@@ -481,7 +488,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                 Verdict::Pending { until: last }
             }
             CCondition::Change { event, value, rises, by, baseline, window } => {
-                let Some((lo, hi)) = self.window(window) else { return missing_anchor() };
+                let Some((lo, hi)) = self.window_here(window) else { return missing_anchor() };
                 let last = hi.min(self.achievable_end());
                 let known_end = last.min(self.as_of());
                 // Records are in order of start: those in the window are a run of them.

@@ -517,9 +517,10 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     },
                 };
                 // A whole-number field against a whole-number baseline and change (scores):
-                // the records that do not change enough are passed over as `arithmetic` and
-                // `compare` would judge them, without making values; the rest, and every
-                // record when explaining, are judged below.
+                // each record is judged as `arithmetic` and `compare` would judge it (a whole
+                // difference, compared whole), without making values; only a difference too
+                // large for a whole number, and every record when explaining, are judged by
+                // them below.
                 let whole = match (value, &base, &by) {
                     (CExpr::EventField(f), Value::Int(b), Value::Int(by)) if self.trace.is_none() => {
                         Some((*f, *b, *by))
@@ -527,23 +528,31 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     _ => None,
                 };
                 for s in candidates {
+                    let mut changed = false;
                     if let Some((field, base, by)) = whole {
                         if let Some(Value::Int(x)) = s.record.fields.get(field) {
                             let change = if *rises { x.checked_sub(base) } else { base.checked_sub(*x) };
-                            if change.is_some_and(|change| change < by) {
-                                continue;
+                            match change {
+                                Some(change) if change < by => continue,
+                                Some(_) => changed = true,
+                                None => {}
                             }
                         }
                     }
-                    let v = self.scope.with_record(s.record).eval(value);
-                    let change = if *rises {
-                        super::interpret::arithmetic(ir::BinaryOp::Sub, v.clone(), base.clone())
-                    } else {
-                        super::interpret::arithmetic(ir::BinaryOp::Sub, base.clone(), v.clone())
-                    };
-                    if super::interpret::compare(ir::CmpOp::Ge, &change, &by) == Value::Bool(true) {
+                    if !changed {
+                        let v = self.scope.with_record(s.record).eval(value);
+                        let change = if *rises {
+                            super::interpret::arithmetic(ir::BinaryOp::Sub, v.clone(), base.clone())
+                        } else {
+                            super::interpret::arithmetic(ir::BinaryOp::Sub, base.clone(), v.clone())
+                        };
+                        if super::interpret::compare(ir::CmpOp::Ge, &change, &by) == Value::Bool(true) {
+                            self.note(|| format!("from {} to {} on {}", show(&base), show(&v), s.start));
+                            changed = true;
+                        }
+                    }
+                    if changed {
                         let on = s.start;
-                        self.note(|| format!("from {} to {} on {on}", show(&base), show(&v)));
                         // Made as they are, not collected from a chain of iterators (~60
                         // instructions more an achievement).
                         let mut evidence = Vec::with_capacity(2);

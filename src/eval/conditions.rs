@@ -319,7 +319,7 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                     if let (None, Some(Value::Day(d))) =
                         (&self.trace, self.scope.known.participant.fields.get(*field))
                     {
-                        let (year, month, day) = d.ymd();
+                        let (year, month, day) = d.ymd_here();
                         let first = year * 12 + month as i32 - 1 + months + i32::from(*day_after || day != 1);
                         let n = *of as usize;
                         if (1..=MonthBits::CAPACITY).contains(&n) {

@@ -506,9 +506,12 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
                             // A field is read where it is, as `Scope::eval` reads it, without a
                             // scope made for the record.
                             let v = match value {
-                                CExpr::EventField(f) => {
-                                    first.record.fields.get(*f).cloned().unwrap_or(Value::Missing)
-                                }
+                                // A whole number (a score) copied where it is, not cloned
+                                // in a call.
+                                CExpr::EventField(f) => match first.record.fields.get(*f) {
+                                    Some(Value::Int(n)) => Value::Int(*n),
+                                    other => other.cloned().unwrap_or(Value::Missing),
+                                },
                                 _ => self.scope.with_record(first.record).eval(value),
                             };
                             (v, Some(first.record), rest)

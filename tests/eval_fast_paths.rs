@@ -89,3 +89,79 @@ fn fast_paths_decide_as_the_general_paths_do() {
     }
     assert!(compared > 10_000, "only {compared} participants compared");
 }
+
+/// The month-counting fast path finds a clause's first whole month from the participant's
+/// date alone: born on every day of three years (1sts, month ends, 29 February), the months
+/// counted from and after the date moved by whole years, with spells that start and end
+/// around those months, and at several dates.
+#[test]
+fn months_counted_from_a_participants_date_begin_where_the_general_path_begins_them() {
+    let text = r#"
+contract "Months from a date" {
+  currency GBP
+  outcomes achievable from 2020-01-01 to 2030-12-31
+  claims close 2031-06-30
+}
+participant { born: date }
+event job {
+  from: date
+  to: date?
+  hours: hours per week
+}
+let sixteenth = participant.born + 16 years
+allow(default_counting, reason = "the default rule is the one under test")
+outcome counted_after "After" {
+  achieved when job.hours > 16 hours per week in at least 2 of the 3 calendar months after sixteenth
+  pays 100 GBP
+}
+allow(default_counting, reason = "the default rule is the one under test")
+outcome counted_from "From" {
+  achieved when job.hours > 16 hours per week in at least 2 of the 3 calendar months from sixteenth
+  pays 100 GBP
+}
+"#;
+    let compiled = payable::compile("months.pay", text, &FsLoader);
+    let contract = compiled.ir.unwrap_or_else(|| panic!("compiles: {:?}", compiled.diagnostics));
+    let plan = plan::compile(&contract).expect("plans");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut people, mut jobs) =
+        (String::from("id,born\n"), String::from("participant,type,from,to,hours\n"));
+    let first = Day::parse("2007-01-01").expect("a date");
+    for k in 0..1096 {
+        let born = first.plus_days(k);
+        let sixteenth = born.plus_months(192);
+        people.push_str(&format!("P{k},{born}\n"));
+        // A spell from a few days before or after the sixteenth birthday, of a few weeks to
+        // a few months, open for some.
+        let from = sixteenth.plus_days(k % 7 * 9 - 20);
+        let to = if k % 5 == 0 { String::new() } else { from.plus_days(k % 11 * 13 + 20).to_string() };
+        jobs.push_str(&format!("P{k},job,{from},{to},{}\n", 15 + k % 4));
+    }
+    std::fs::write(dir.path().join("participants.csv"), people).expect("writes");
+    std::fs::write(dir.path().join("events.csv"), jobs).expect("writes");
+    let mut compared = 0;
+    for as_of in ["2023-02-10", "2023-07-31", "2024-01-15", "2026-12-31"] {
+        let as_of = Day::parse(as_of).expect("a date");
+        let inputs = Inputs {
+            participants: dir.path().join("participants.csv"),
+            events: vec![EventFile { path: dir.path().join("events.csv"), event: None }],
+            format: None,
+            ordering: Ordering::Grouped,
+        };
+        let mut reader = TimelineReader::open(&contract, &inputs).expect("opens");
+        let mut timeline = Timeline::default();
+        while reader.next_timeline_into(&mut timeline) {
+            let fast = decide::decide(&plan, &contract, &timeline, as_of, false);
+            let general = decide::decide(&plan, &contract, &timeline, as_of, true);
+            assert_eq!(
+                fast,
+                without_working(&general),
+                "participant {}, as of {as_of}",
+                timeline.participant.id
+            );
+            compared += 1;
+        }
+        assert!(reader.errors().is_empty(), "{:?}", reader.errors());
+    }
+    assert_eq!(compared, 4 * 1096);
+}

@@ -311,7 +311,7 @@ struct Slots<'d> {
 impl Slots<'_> {
     /// The next decision, not achieved and with nothing else said yet. An evidence list it
     /// held is kept in `kept_evidence`, its ids' strings to be overwritten.
-    #[inline]
+    #[inline(always)]
     fn next(
         &mut self,
         outcome: usize,
@@ -454,8 +454,12 @@ impl Achieving<'_> {
             }
         }
         decision.evidence = kept;
-        decision.evidence.sort();
-        decision.evidence.dedup();
+        // Records come in order of their ids as a rule: already sorted and distinct, they
+        // need neither the sort nor the pass for duplicates (~80 instructions an achievement).
+        if !decision.evidence.is_sorted_by(|a, b| a < b) {
+            decision.evidence.sort();
+            decision.evidence.dedup();
+        }
         if on < plan.achievable.0 {
             decision.reason = Some(Reason::Text(format!(
                 "achieved on {on}, before the achievable period starts ({})",

@@ -65,36 +65,51 @@ impl<'t> Known<'t> {
         };
         let mut seen = recycle(seen);
         // Origins are unique, so the order is total and an unstable sort is deterministic.
-        // Input usually comes in this order already: checked as the records are gathered (a
-        // pass of its own, then a search per event for where its records start, cost a third
-        // more), sorted only when it is not.
-        let key = |s: &Seen<'t>| (s.record.event, s.start, s.record.origin);
+        // Input usually comes in this order already: checked as the records are gathered, on
+        // the event and start packed in one number (the origin is compared only when they
+        // tie), and sorted only when it is not. Each event's records are counted as they
+        // are gathered: sorting does not change the counts, and a second pass to find where
+        // each event's records start cost ~8 instructions a record.
         let mut sorted = true;
         seen.reserve(records.len());
+        starts.clear();
+        starts.resize(event_count + 1, 0);
+        let mut last_key = 0u64;
         let mut last: Option<&EventRecord> = None;
+        // Written into the reserved capacity: a push's check for room, and the call it may
+        // make, kept the loop's values out of registers.
+        let room = &mut seen.spare_capacity_mut()[..records.len()];
+        let mut kept = 0;
         for record in records {
             if record.start > as_of || record.event >= event_count {
                 continue;
             }
-            if let Some(last) = last {
-                sorted &=
-                    (last.event, last.start, last.origin) <= (record.event, record.start, record.origin);
+            // Event, then start: the start's sign bit flipped so that the numbers order as
+            // the days do.
+            let key = (record.event as u64) << 32 | u64::from(record.start.0 as u32 ^ 0x8000_0000);
+            if key <= last_key {
+                sorted &= key == last_key && last.is_none_or(|last| last.origin <= record.origin);
             }
+            last_key = key;
             last = Some(record);
-            seen.push(Seen { record, start: record.start, end: record.end.map_or(as_of, |e| e.min(as_of)) });
+            starts[record.event + 1] += 1;
+            room[kept].write(Seen {
+                record,
+                start: record.start,
+                end: record.end.map_or(as_of, |e| e.min(as_of)),
+            });
+            kept += 1;
         }
+        // SAFETY: the first `kept` places of the spare capacity were written just above.
+        unsafe { seen.set_len(kept) };
         if !sorted {
-            seen.sort_unstable_by_key(key);
+            seen.sort_unstable_by_key(|s| (s.record.event, s.start, s.record.origin));
         }
-        starts.clear();
-        let mut at = 0;
-        for event in 0..event_count {
-            starts.push(at as u32);
-            while seen.get(at).is_some_and(|s| s.record.event == event) {
-                at += 1;
-            }
+        let mut total = 0;
+        for at in starts.iter_mut() {
+            total += *at;
+            *at = total;
         }
-        starts.push(at as u32);
         Known { participant, seen, starts, as_of, as_of_next_month }
     }
 

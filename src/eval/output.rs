@@ -720,7 +720,7 @@ fn individual_ledger_rows<'a>(
 ) -> impl Iterator<Item = LedgerRow> + 'a {
     evaluation.ledger.iter().map(|p| LedgerRow {
         date: p.achieved.to_string(),
-        participant: p.participant_id.to_string(),
+        participant: evaluation.participant_id(p).to_string(),
         outcome: contract.outcomes[p.outcome].name.clone(),
         repeat: p.repeat,
         due: money(p.due),
@@ -872,6 +872,13 @@ pub fn write_ledger(
                 .collect();
             let mut days = DayTexts::new();
             let mut amounts = MoneyTexts::default();
+            // A row is its date's head (the prefix and the date), the participant, and a tail
+            // that many rows share: the head is made when the date changes (payments are in
+            // date order) and the tails are remembered, so most rows are three copies (~440
+            // instructions a row were ~12 values written one by one).
+            let mut head = Vec::new();
+            let mut head_day = None;
+            let mut tails = LedgerTails::default();
             // Rows are kept and written a megabyte at a time, as the decisions are.
             let mut line = Vec::with_capacity(DecisionWriter::WRITE_AT + (64 << 10));
             for p in &evaluation.ledger {
@@ -879,23 +886,30 @@ pub fn write_ledger(
                     out.write_all(&line)?;
                     line.clear();
                 }
-                line.extend_from_slice(prefix.as_bytes());
-                days.push(&mut line, p.achieved);
+                if head_day != Some(p.achieved) {
+                    head.clear();
+                    head.extend_from_slice(prefix.as_bytes());
+                    days.push(&mut head, p.achieved);
+                    head.push(b',');
+                    head_day = Some(p.achieved);
+                }
+                line.extend_from_slice(&head);
+                push_csv_bytes(&mut line, evaluation.participant_id(p));
                 line.push(b',');
-                push_csv_bytes(&mut line, &p.participant_id);
-                line.push(b',');
-                line.extend_from_slice(outcome_names[p.outcome].as_bytes());
-                line.push(b',');
-                push_digit_bytes(&mut line, u64::from(p.repeat));
-                line.push(b',');
-                amounts.push(&mut line, p.due);
-                line.push(b',');
-                amounts.push(&mut line, p.paid);
-                line.push(b',');
-                line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
-                line.push(b',');
-                days.push(&mut line, p.claim_by);
-                line.push(b'\n');
+                tails.push(&mut line, p, |line| {
+                    line.extend_from_slice(outcome_names[p.outcome].as_bytes());
+                    line.push(b',');
+                    push_digit_bytes(line, u64::from(p.repeat));
+                    line.push(b',');
+                    amounts.push(line, p.due);
+                    line.push(b',');
+                    amounts.push(line, p.paid);
+                    line.push(b',');
+                    line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
+                    line.push(b',');
+                    days.push(line, p.claim_by);
+                    line.push(b'\n');
+                });
             }
             out.write_all(&line)?;
             for r in cohort_ledger_rows(contract, evaluation) {
@@ -915,6 +929,58 @@ pub fn write_ledger(
             }
             Ok(())
         }
+    }
+}
+
+/// The ends of ledger rows, from the outcome on, remembered by what they say: a run's
+/// payments are of a few outcomes, prices, caps and claim dates.
+#[derive(Default)]
+struct LedgerTails {
+    /// Direct-mapped: `(key, text)`.
+    slots: Vec<(Option<TailKey>, Vec<u8>)>,
+}
+
+/// What a ledger row's end says. Amounts by their representation (as [`MoneyTexts`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TailKey {
+    outcome: usize,
+    repeat: u32,
+    claim_by: i32,
+    capped_by: Option<ir::CapKind>,
+    due: [u8; 16],
+    paid: [u8; 16],
+}
+
+impl LedgerTails {
+    const SLOTS: usize = 64;
+
+    /// The row's end, from its slot or as `write` writes it.
+    fn push(&mut self, line: &mut Vec<u8>, p: &super::ledger::Payment, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.slots.is_empty() {
+            self.slots = vec![(None, Vec::new()); Self::SLOTS];
+        }
+        let key = TailKey {
+            outcome: p.outcome,
+            repeat: p.repeat,
+            claim_by: p.claim_by.0,
+            capped_by: p.capped_by,
+            due: p.due.serialize(),
+            paid: p.paid.serialize(),
+        };
+        let word = |b: [u8; 16]| u64::from_le_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
+        let hash = (key.outcome as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(u64::from(key.claim_by as u32).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+            .wrapping_add(word(key.due).wrapping_mul(0x1656_67B1_9E37_79F9))
+            .wrapping_add(word(key.paid).wrapping_mul(0x85EB_CA77_C2B2_AE63))
+            .wrapping_add(u64::from(key.repeat) ^ (key.capped_by.map_or(0, |c| c as u64 + 1) << 32));
+        let slot = &mut self.slots[(hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % Self::SLOTS];
+        if slot.0 != Some(key) {
+            slot.1.clear();
+            write(&mut slot.1);
+            slot.0 = Some(key);
+        }
+        line.extend_from_slice(&slot.1);
     }
 }
 

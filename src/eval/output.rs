@@ -1405,19 +1405,31 @@ mod tests {
                     repeat: 1 + (k / 2) % 3,
                     status: [Status::Achieved, Status::NotAchieved, Status::Pending][(k % 3) as usize],
                     date: (k % 5 != 0).then(|| first.plus_days(((k * 7 + round) % 900) as i32)),
-                    amount: (k % 11 == 0).then(|| Decimal::new(30_000, 2)),
-                    reason: reasons(k / 7),
-                    evidence: if k % 13 == 0 {
-                        vec![Evidence { id: None, origin: Origin { file: 0, line: u64::from(k) } }]
-                    } else {
-                        Vec::new()
-                    },
-                    claim_by: (k % 17 == 0).then_some(first),
+                    amount: (k % 11 == 0 || k % 6 == 0).then(|| Decimal::new(30_000 + i64::from(k % 4), 2)),
+                    // Achieved rows (a third) have no reason half the time, as most do.
+                    reason: if k % 6 == 0 { None } else { reasons(k / 7) },
+                    // Records named by ids (some needing quotes, some long) or by file and line.
+                    evidence: (0..(k % 13) % 4)
+                        .map(|i| Evidence {
+                            id: match (k + i) % 7 {
+                                0 => None,
+                                1 => Some(format!("E,{k}")),
+                                2 => Some(format!("record-number-{k}")),
+                                _ => Some(format!("E{}", k + i)),
+                            },
+                            origin: Origin { file: 0, line: u64::from(k) },
+                        })
+                        .collect(),
+                    claim_by: (k % 17 == 0 || k % 6 == 0).then(|| first.plus_days((k % 3) as i32)),
                     trace: Vec::new(),
                 };
                 let (mut line, mut expected) = (b"head,".to_vec(), Vec::new());
                 rows.push(&mut line, &d, &mut remembered);
-                written.push_rest(&mut expected, &d);
+                // The evidence as it was written before ids were copied straight in.
+                written.push_fields(&mut expected, &d);
+                let joined: Vec<String> = d.evidence.iter().map(|e| evidence(&written.files, e)).collect();
+                push_csv_bytes(&mut expected, &joined.join(" "));
+                expected.push(b'\n');
                 assert_eq!(line[5..], expected[..], "{d:?}");
             }
         }

@@ -402,31 +402,42 @@ struct RowKey {
     reason: [u32; 3],
 }
 
-/// What an achieved decision's row says after the participant and before its evidence:
-/// the outcome, the repeat, the date, the amount (by its representation, as [`MoneyTexts`])
-/// and the claim date. A run's payments are of a few outcomes and prices over a few hundred
-/// dates, so these texts are remembered too (~300 instructions an achieved row fewer).
+/// What a row [`RowKey`] does not cover says after the participant and before its evidence,
+/// when it is an achieved row or one not achieved for want of a change in a window: the
+/// outcome, the repeat, the status, the date, the amount (by its representation, as
+/// [`MoneyTexts`]), the claim date and the window (`NoChange`'s text up to its number). A
+/// run's payments are of a few outcomes and prices over a few hundred dates, and its
+/// windows a few hundred, so these texts are remembered too (~300 instructions an achieved
+/// row fewer, ~130 a `NoChange` row).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct PaidKey {
     outcome: u32,
     repeat: u32,
     date: i32,
     claim_by: i32,
+    /// `NoChange`'s `lo` and `last`; `i32::MIN` twice for no reason.
+    window: [i32; 2],
+    status: Status,
+    /// All ones for none (which no amount serializes to).
     amount: [u8; 16],
 }
 
 impl PaidKey {
     fn of(d: &Decision) -> Option<PaidKey> {
-        match (d.status, d.date, d.amount, d.claim_by, &d.reason) {
-            (Status::Achieved, Some(date), Some(amount), Some(claim_by), None) => Some(PaidKey {
-                outcome: u32::try_from(d.outcome).ok()?,
-                repeat: d.repeat,
-                date: date.0,
-                claim_by: claim_by.0,
-                amount: amount.serialize(),
-            }),
-            _ => None,
-        }
+        let window = match d.reason {
+            None => [i32::MIN; 2],
+            Some(Reason::NoChange { lo, last, .. }) => [lo.0, last.0],
+            Some(_) => return None,
+        };
+        Some(PaidKey {
+            outcome: u32::try_from(d.outcome).ok()?,
+            repeat: d.repeat,
+            date: d.date.map_or(i32::MIN, |day| day.0),
+            claim_by: d.claim_by.map_or(i32::MIN, |day| day.0),
+            window,
+            status: d.status,
+            amount: d.amount.map_or([0xFF; 16], |a| a.serialize()),
+        })
     }
 }
 
@@ -523,15 +534,28 @@ impl RowTexts {
             ^ key.outcome.wrapping_mul(0x85EB_CA6B)
             ^ key.repeat.wrapping_mul(0xC2B2_AE35)
             ^ (key.claim_by as u32).wrapping_mul(0x27D4_EB2F)
-            ^ amount.wrapping_mul(0x1656_67B1);
+            ^ amount.wrapping_mul(0x1656_67B1)
+            ^ (key.window[0] as u32).wrapping_mul(0xD3A2_646C)
+            ^ (key.window[1] as u32).wrapping_mul(0xFD70_46C5)
+            ^ (key.status as u32).wrapping_mul(0x2545_F491);
         let slot = &mut self.paid[(hash >> 20) as usize % Self::PAID_SLOTS];
+        // `NoChange`'s number and the comma after it are written after the text.
+        let from = match d.reason {
+            Some(Reason::NoChange { from, .. }) => Some(from),
+            _ => None,
+        };
         if slot.key == Some(key) {
             line.extend_from_slice(&slot.text[..usize::from(slot.len)]);
+            if let Some(from) = from {
+                push_digit_bytes(line, from);
+                line.push(b',');
+            }
         } else {
             let at = line.len();
             parts.push_fields(line, d);
-            if let Some(text) = slot.text.get_mut(..line.len() - at) {
-                text.copy_from_slice(&line[at..]);
+            let end = line.len() - from.map_or(0, |from| decimal_digits(from, &mut [0; 20]).len() + 1);
+            if let Some(text) = slot.text.get_mut(..end - at) {
+                text.copy_from_slice(&line[at..end]);
                 slot.len = text.len() as u8;
                 slot.key = Some(key);
             }

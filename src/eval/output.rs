@@ -487,7 +487,7 @@ impl RowTexts {
     /// Longer rows are not remembered.
     const LONGEST: usize = 128;
     /// Achieved rows' dates are a year or two of days per outcome and price.
-    const PAID_SLOTS: usize = 2048;
+    const PAID_SLOTS: usize = 4096;
 
     /// [`RowParts::push_rest`], from the remembered text when the row has one.
     #[inline]
@@ -538,19 +538,33 @@ impl RowTexts {
             ^ (key.window[0] as u32).wrapping_mul(0xD3A2_646C)
             ^ (key.window[1] as u32).wrapping_mul(0xFD70_46C5)
             ^ (key.status as u32).wrapping_mul(0x2545_F491);
-        let slot = &mut self.paid[(hash >> 20) as usize % Self::PAID_SLOTS];
+        // Two ways a set: a run's thousand or so keys in direct-mapped slots shared a slot one
+        // time in three, and rows of the two keys took turns.
+        let set = (hash >> 16) as usize % (Self::PAID_SLOTS / 2) * 2;
         // `NoChange`'s number and the comma after it are written after the text.
         let from = match d.reason {
             Some(Reason::NoChange { from, .. }) => Some(from),
             _ => None,
         };
-        if slot.key == Some(key) {
+        let hit = if self.paid[set].key == Some(key) {
+            Some(set)
+        } else if self.paid[set + 1].key == Some(key) {
+            Some(set + 1)
+        } else {
+            None
+        };
+        if let Some(at) = hit {
+            let slot = &self.paid[at];
             line.extend_from_slice(&slot.text[..usize::from(slot.len)]);
             if let Some(from) = from {
                 push_digit_bytes(line, from);
                 line.push(b',');
             }
         } else {
+            // The newest key takes the set's first way, the one it held moves to the second.
+            self.paid[set + 1] = self.paid[set];
+            let slot = &mut self.paid[set];
+            slot.key = None;
             let at = line.len();
             parts.push_fields(line, d);
             let end = line.len() - from.map_or(0, |from| decimal_digits(from, &mut [0; 20]).len() + 1);

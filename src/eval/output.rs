@@ -357,10 +357,16 @@ impl RowParts {
     /// The evidence, joined by spaces, without a string per record. Most decisions have
     /// none: an empty value needs no quoting scan. Records' ids that need no quotes need none
     /// joined by spaces either: they are copied straight in.
+    #[inline]
     fn push_evidence(&mut self, line: &mut Vec<u8>, d: &Decision) {
-        if d.evidence.is_empty() {
-            return;
+        if !d.evidence.is_empty() {
+            self.push_evidence_list(line, d);
         }
+    }
+
+    /// [`RowParts::push_evidence`] of some evidence.
+    #[inline(never)]
+    fn push_evidence_list(&mut self, line: &mut Vec<u8>, d: &Decision) {
         let at = line.len();
         for (i, e) in d.evidence.iter().enumerate() {
             if i > 0 {
@@ -628,9 +634,13 @@ impl DayTexts {
 
 /// [`push_digits`], for a line of bytes.
 fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
-    // Repeats, and most numbers in reasons, are one digit.
+    // Repeats, and most numbers in reasons, are one digit or two.
     if n < 10 {
         out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
         return;
     }
     out.extend_from_slice(decimal_digits(n, &mut [0; 20]));

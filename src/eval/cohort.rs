@@ -49,7 +49,9 @@ impl Tally {
         // each).
         if let Some(tests) = &cohort.members_test {
             let fields = &known.participant.fields;
-            if !tests.iter().all(|(field, op, value)| holds_here(*op, fields.get(*field).unwrap_or(&Value::Missing), value)) {
+            if !tests.iter().all(|(field, op, value)| {
+                holds_here(*op, fields.get(*field).unwrap_or(&Value::Missing), value)
+            }) {
                 return;
             }
         }

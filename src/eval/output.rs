@@ -1449,7 +1449,11 @@ mod tests {
         let reasons = |k: u32| match k % 4 {
             0 => None,
             // Numbers beyond a key's 16 bits now and then.
-            1 => Some(Reason::TooFewPeriods { counted: k % 13, needed: if k % 29 == 1 { 70_000 } else { 13 }, left: k % 5 }),
+            1 => Some(Reason::TooFewPeriods {
+                counted: k % 13,
+                needed: if k % 29 == 1 { 70_000 } else { 13 },
+                left: k % 5,
+            }),
             2 => Some(Reason::Fixed("not eligible")),
             _ => Some(Reason::NoChange { lo: first, last: first.plus_days(k as i32), from: 40 }),
         };

@@ -107,7 +107,9 @@ pub fn evaluate(
                 let id = &timeline.participant.id;
                 // A participant paid twice has their id kept once.
                 let (id_at, id_len) = match payments.last() {
-                    Some(last @ &Payment { participant: p, .. }) if p == participant && participants < u64::from(u32::MAX) => {
+                    Some(last @ &Payment { participant: p, .. })
+                        if p == participant && participants < u64::from(u32::MAX) =>
+                    {
                         (last.id_at, last.id_len)
                     }
                     _ => {

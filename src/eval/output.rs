@@ -485,7 +485,7 @@ impl RowKey {
 
 /// Rows' texts by [`RowKey`], direct-mapped, each in its slot: a list allocated per slot
 /// made the peak memory 6 MB larger (measured at 100,000 participants); in place, the slots
-/// are 0.6 MB.
+/// are 0.6 MB, and the achieved and `NoChange` rows' 0.75 MB (the 100k run's peak: 21.7 MB).
 #[derive(Default)]
 struct RowTexts {
     slots: Vec<RowSlot>,

@@ -44,6 +44,17 @@ impl Tally {
         decisions: &[Decision],
         scratch: &mut Scratch,
     ) {
+        // Tests of fields need neither definitions nor dates: a participant who fails them
+        // is turned away before either is made ready (half a cohort's run, ~15 instructions
+        // each).
+        if let Some(tests) = &cohort.members_test {
+            let fields = &known.participant.fields;
+            if !tests.iter().all(|(field, op, value)| {
+                holds_here(*op, fields.get(*field).unwrap_or(&Value::Missing), value)
+            }) {
+                return;
+            }
+        }
         let as_of = known.as_of;
         let achieved = &mut scratch.achieved;
         if cohort.reads_definitions_or_dates {
@@ -63,14 +74,9 @@ impl Tally {
         // Made only where an expression is evaluated: most cohorts need none (~25
         // instructions a participant).
         let scope = || Scope::participant(plan, known, achieved, &scratch.cache);
-        let member = match &cohort.members_test {
-            // As `Scope::test` judges an `and` of comparisons of fields with constants.
-            Some(tests) => tests.iter().all(|(field, op, value)| {
-                holds_here(*op, known.participant.fields.get(*field).unwrap_or(&Value::Missing), value)
-            }),
-            None => scope().truthy(&cohort.members),
-        };
-        if !member {
+        // Tests of fields (as `Scope::test` judges an `and` of comparisons of fields with
+        // constants) were passed above.
+        if cohort.members_test.is_none() && !scope().truthy(&cohort.members) {
             return;
         }
         self.members += 1;

@@ -17,7 +17,11 @@ use std::collections::BTreeMap;
 pub struct Payment {
     /// The participant's position in the input (0 for the first).
     pub participant: u32,
-    pub participant_id: Box<str>,
+    /// Where the participant's id is in [`Evaluation::payment_ids`](super::run::Evaluation):
+    /// one text for every payment's id, not a string each (an allocation, a copy and a free a
+    /// payment, ~3 instructions an event).
+    pub id_at: usize,
+    pub id_len: u32,
     /// Index of the outcome in the IR's `outcomes`.
     pub outcome: usize,
     pub repeat: u32,
@@ -204,7 +208,8 @@ mod tests {
     fn payment(participant: u32, outcome: usize, day: &str, due: i64) -> Payment {
         Payment {
             participant,
-            participant_id: format!("p{participant}").into(),
+            id_at: 0,
+            id_len: 0,
             outcome,
             repeat: 1,
             achieved: Day::parse(day).unwrap(),

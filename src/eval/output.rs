@@ -257,7 +257,9 @@ impl DecisionSink for DecisionWriter<'_> {
         if self.format == Format::Csv {
             start = self.line.len();
             self.line.extend_from_slice(self.prefix.as_bytes());
-            push_csv_bytes(&mut self.line, id);
+            if !push_plain(&mut self.line, id) {
+                push_quoted(&mut self.line, id);
+            }
             self.line.push(b',');
             head = self.line.len();
         }
@@ -308,6 +310,13 @@ struct RowParts {
 impl RowParts {
     /// The row from the outcome's name to the end of the line.
     fn push_rest(&mut self, line: &mut Vec<u8>, d: &Decision) {
+        self.push_fields(line, d);
+        self.push_evidence(line, d);
+        line.push(b'\n');
+    }
+
+    /// The row from the outcome's name to the comma before the evidence.
+    fn push_fields(&mut self, line: &mut Vec<u8>, d: &Decision) {
         // The outcome's name, the repeat and the status with the commas after
         // them, in as few copies as they can be.
         line.extend_from_slice(self.outcome_names[d.outcome].as_bytes());
@@ -326,7 +335,6 @@ impl RowParts {
             self.days.push(line, date);
         }
         line.push(b',');
-        let text = &mut self.scratch;
         if let Some(amount) = d.amount {
             self.amounts.push(line, amount);
         }
@@ -344,19 +352,43 @@ impl RowParts {
             }
         }
         line.push(b',');
-        // The evidence, joined by spaces, without a string per record. Most
-        // decisions have none: an empty value needs no quoting scan.
+    }
+
+    /// The evidence, joined by spaces, without a string per record. Most decisions have
+    /// none: an empty value needs no quoting scan. Records' ids that need no quotes need none
+    /// joined by spaces either: they are copied straight in.
+    #[inline]
+    fn push_evidence(&mut self, line: &mut Vec<u8>, d: &Decision) {
         if !d.evidence.is_empty() {
-            text.clear();
-            for (i, e) in d.evidence.iter().enumerate() {
-                if i > 0 {
-                    text.push(' ');
-                }
-                push_evidence(text, &self.files, e);
-            }
-            push_csv_bytes(line, text);
+            self.push_evidence_list(line, d);
         }
-        line.push(b'\n');
+    }
+
+    /// [`RowParts::push_evidence`] of some evidence.
+    #[inline(never)]
+    fn push_evidence_list(&mut self, line: &mut Vec<u8>, d: &Decision) {
+        let at = line.len();
+        for (i, e) in d.evidence.iter().enumerate() {
+            if i > 0 {
+                line.push(b' ');
+            }
+            match &e.id {
+                Some(id) if push_plain(line, id) => {}
+                _ => {
+                    line.truncate(at);
+                    let text = &mut self.scratch;
+                    text.clear();
+                    for (i, e) in d.evidence.iter().enumerate() {
+                        if i > 0 {
+                            text.push(' ');
+                        }
+                        push_evidence(text, &self.files, e);
+                    }
+                    push_csv_bytes(line, text);
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -364,51 +396,108 @@ impl RowParts {
 /// the outcome, the repeat, the status, the date and no reason or a reason of numbers (no
 /// amount, no claim date, no evidence). Most rows are of a few dozen of these (an outcome
 /// not achieved with so many periods counted, pending until a date), so their texts are
-/// remembered, made once and copied (~100 instructions a row fewer).
+/// remembered, made once and copied (~100 instructions a row fewer). Rows with an amount
+/// have their own [`PaidKey`].
+/// Packed into 128 bits (16 each for the outcome, the repeat and the three numbers, which a
+/// run's rows fit), compared and hashed as two words: as a struct, making, hashing and
+/// comparing a key cost ~30 instructions a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RowKey {
+struct RowKey(u128);
+
+/// What a row [`RowKey`] does not cover says after the participant and before its evidence,
+/// when it is an achieved row or one not achieved for want of a change in a window: the
+/// outcome, the repeat, the status, the date, the amount (by its representation, as
+/// [`MoneyTexts`]), the claim date and the window (`NoChange`'s text up to its number). A
+/// run's payments are of a few outcomes and prices over a few hundred dates, and its
+/// windows a few hundred, so these texts are remembered too (~300 instructions an achieved
+/// row fewer, ~130 a `NoChange` row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PaidKey {
     outcome: u32,
     repeat: u32,
     date: i32,
+    claim_by: i32,
+    /// `NoChange`'s `lo` and `last`; `i32::MIN` twice for no reason.
+    window: [i32; 2],
     status: Status,
-    /// `TooFewPeriods`'s numbers; `u32::MAX` three times for no reason.
-    reason: [u32; 3],
+    /// All ones for none (which no amount serializes to).
+    amount: [u8; 16],
+}
+
+impl PaidKey {
+    fn of(d: &Decision) -> Option<PaidKey> {
+        let window = match d.reason {
+            None => [i32::MIN; 2],
+            Some(Reason::NoChange { lo, last, .. }) => [lo.0, last.0],
+            Some(_) => return None,
+        };
+        Some(PaidKey {
+            outcome: u32::try_from(d.outcome).ok()?,
+            repeat: d.repeat,
+            date: d.date.map_or(i32::MIN, |day| day.0),
+            claim_by: d.claim_by.map_or(i32::MIN, |day| day.0),
+            window,
+            status: d.status,
+            amount: d.amount.map_or([0xFF; 16], |a| a.serialize()),
+        })
+    }
 }
 
 impl RowKey {
+    /// No key is all ones (its top bits are zeros).
+    const NONE: RowKey = RowKey(u128::MAX);
+
     #[inline]
     fn of(d: &Decision) -> Option<RowKey> {
         if d.amount.is_some() || d.claim_by.is_some() || !d.evidence.is_empty() {
             return None;
         }
-        let reason = match d.reason {
-            None => [u32::MAX; 3],
-            Some(Reason::TooFewPeriods { counted, needed, left }) => [counted, needed, left],
+        let (reason, numbers) = match d.reason {
+            None => (0u128, [0; 3]),
+            Some(Reason::TooFewPeriods { counted, needed, left }) => (1, [counted, needed, left]),
             Some(_) => return None,
         };
-        Some(RowKey {
-            outcome: u32::try_from(d.outcome).ok()?,
-            repeat: d.repeat,
-            date: d.date.map_or(i32::MIN, |day| day.0),
-            status: d.status,
-            reason,
-        })
+        let [a, b, c] = numbers;
+        let outcome = u32::try_from(d.outcome).ok()?;
+        if (outcome | d.repeat | a | b | c) >> 16 != 0 {
+            return None;
+        }
+        let (dated, date) = d.date.map_or((0u128, 0), |day| (1, day.0 as u32));
+        Some(RowKey(
+            u128::from(date)
+                | u128::from(outcome) << 32
+                | u128::from(d.repeat) << 48
+                | u128::from(a) << 64
+                | u128::from(b) << 80
+                | u128::from(c) << 96
+                | (d.status as u128) << 112
+                | dated << 120
+                | reason << 121,
+        ))
+    }
+
+    #[inline]
+    fn hash(self) -> usize {
+        let (low, high) = (self.0 as u64, (self.0 >> 64) as u64);
+        ((low ^ high.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize
     }
 }
 
 /// Rows' texts by [`RowKey`], direct-mapped, each in its slot: a list allocated per slot
 /// made the peak memory 6 MB larger (measured at 100,000 participants); in place, the slots
-/// are 0.6 MB.
+/// are 0.6 MB, and the achieved and `NoChange` rows' 0.75 MB (the 100k run's peak: 21.7 MB).
 #[derive(Default)]
 struct RowTexts {
     slots: Vec<RowSlot>,
+    /// Achieved rows' texts by [`PaidKey`], as `slots`.
+    paid: Vec<PaidSlot>,
     /// A row being worded.
     new: Vec<u8>,
 }
 
 #[derive(Clone, Copy)]
 struct RowSlot {
-    key: Option<RowKey>,
+    key: RowKey,
     len: u8,
     text: [u8; RowTexts::LONGEST],
 }
@@ -418,24 +507,18 @@ impl RowTexts {
     const SLOTS: usize = 4096;
     /// Longer rows are not remembered.
     const LONGEST: usize = 128;
+    /// Achieved rows' dates are a year or two of days per outcome and price.
+    const PAID_SLOTS: usize = 4096;
 
     /// [`RowParts::push_rest`], from the remembered text when the row has one.
     #[inline]
     fn push(&mut self, line: &mut Vec<u8>, d: &Decision, parts: &mut RowParts) {
-        let Some(key) = RowKey::of(d) else { return parts.push_rest(line, d) };
+        let Some(key) = RowKey::of(d) else { return self.push_paid(line, d, parts) };
         if self.slots.is_empty() {
-            self.slots = vec![RowSlot { key: None, len: 0, text: [0; Self::LONGEST] }; Self::SLOTS];
+            self.slots = vec![RowSlot { key: RowKey::NONE, len: 0, text: [0; Self::LONGEST] }; Self::SLOTS];
         }
-        let [a, b, c] = key.reason;
-        let hash = (key.date as u32).wrapping_mul(0x9E37_79B9)
-            ^ key.outcome.wrapping_mul(0x85EB_CA6B)
-            ^ key.repeat.wrapping_mul(0xC2B2_AE35)
-            ^ (key.status as u32).wrapping_mul(0x27D4_EB2F)
-            ^ a.wrapping_mul(0x1656_67B1)
-            ^ b.wrapping_mul(0xD3A2_646C)
-            ^ c.wrapping_mul(0xFD70_46C5);
-        let slot = &mut self.slots[(hash >> 20) as usize % Self::SLOTS];
-        if slot.key == Some(key) {
+        let slot = &mut self.slots[key.hash() % Self::SLOTS];
+        if slot.key == key {
             line.extend_from_slice(&slot.text[..usize::from(slot.len)]);
             return;
         }
@@ -445,9 +528,75 @@ impl RowTexts {
         if let Some(text) = slot.text.get_mut(..self.new.len()) {
             text.copy_from_slice(&self.new);
             slot.len = self.new.len() as u8;
-            slot.key = Some(key);
+            slot.key = key;
         }
     }
+}
+
+impl RowTexts {
+    /// A row [`RowKey`] does not cover: an achieved row's text up to its evidence from the
+    /// remembered text when it has one, its evidence after; any other as it comes.
+    #[inline(never)]
+    fn push_paid(&mut self, line: &mut Vec<u8>, d: &Decision, parts: &mut RowParts) {
+        let Some(key) = PaidKey::of(d) else { return parts.push_rest(line, d) };
+        if self.paid.is_empty() {
+            self.paid = vec![PaidSlot { key: None, len: 0, text: [0; Self::LONGEST] }; Self::PAID_SLOTS];
+        }
+        let amount = u32::from_le_bytes([key.amount[4], key.amount[5], key.amount[6], key.amount[7]]);
+        let hash = (key.date as u32).wrapping_mul(0x9E37_79B9)
+            ^ key.outcome.wrapping_mul(0x85EB_CA6B)
+            ^ key.repeat.wrapping_mul(0xC2B2_AE35)
+            ^ (key.claim_by as u32).wrapping_mul(0x27D4_EB2F)
+            ^ amount.wrapping_mul(0x1656_67B1)
+            ^ (key.window[0] as u32).wrapping_mul(0xD3A2_646C)
+            ^ (key.window[1] as u32).wrapping_mul(0xFD70_46C5)
+            ^ (key.status as u32).wrapping_mul(0x2545_F491);
+        // Two ways a set: a run's thousand or so keys in direct-mapped slots shared a slot one
+        // time in three, and rows of the two keys took turns.
+        let set = (hash >> 16) as usize % (Self::PAID_SLOTS / 2) * 2;
+        // `NoChange`'s number and the comma after it are written after the text.
+        let from = match d.reason {
+            Some(Reason::NoChange { from, .. }) => Some(from),
+            _ => None,
+        };
+        let hit = if self.paid[set].key == Some(key) {
+            Some(set)
+        } else if self.paid[set + 1].key == Some(key) {
+            Some(set + 1)
+        } else {
+            None
+        };
+        if let Some(at) = hit {
+            let slot = &self.paid[at];
+            line.extend_from_slice(&slot.text[..usize::from(slot.len)]);
+            if let Some(from) = from {
+                push_digit_bytes(line, from);
+                line.push(b',');
+            }
+        } else {
+            // The newest key takes the set's first way, the one it held moves to the second.
+            self.paid[set + 1] = self.paid[set];
+            let slot = &mut self.paid[set];
+            slot.key = None;
+            let at = line.len();
+            parts.push_fields(line, d);
+            let end = line.len() - from.map_or(0, |from| decimal_digits(from, &mut [0; 20]).len() + 1);
+            if let Some(text) = slot.text.get_mut(..end - at) {
+                text.copy_from_slice(&line[at..end]);
+                slot.len = text.len() as u8;
+                slot.key = Some(key);
+            }
+        }
+        parts.push_evidence(line, d);
+        line.push(b'\n');
+    }
+}
+
+#[derive(Clone, Copy)]
+struct PaidSlot {
+    key: Option<PaidKey>,
+    len: u8,
+    text: [u8; RowTexts::LONGEST],
 }
 
 /// Days as `YYYY-MM-DD`, remembered: a run writes the same few hundred dates millions of
@@ -492,9 +641,13 @@ impl DayTexts {
 
 /// [`push_digits`], for a line of bytes.
 fn push_digit_bytes(out: &mut Vec<u8>, n: u64) {
-    // Repeats, and most numbers in reasons, are one digit.
+    // Repeats, and most numbers in reasons, are one digit or two.
     if n < 10 {
         out.push(b'0' + n as u8);
+        return;
+    }
+    if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
         return;
     }
     out.extend_from_slice(decimal_digits(n, &mut [0; 20]));
@@ -509,6 +662,50 @@ fn push_csv_bytes(line: &mut Vec<u8>, text: &str) {
         return;
     }
     push_quoted(line, text);
+}
+
+/// Appends a value that needs no quotes and says so; says not, writing nothing, when it
+/// needs them. Ids (participants', records') are values of a few bytes, nearly all plain:
+/// one of up to 8 bytes is read in overlapping loads, looked at for a byte below `-` (the
+/// four that need quotes are) and written as one 8-byte copy, cut to its length (~40
+/// instructions an id fewer than the scan and `memcpy` of [`push_csv_bytes`]).
+#[inline(always)]
+fn push_plain(line: &mut Vec<u8>, text: &str) -> bool {
+    let b = text.as_bytes();
+    let n = b.len();
+    if n.wrapping_sub(1) >= 8 {
+        return push_plain_long(line, text);
+    }
+    // The value's bytes in order, zeros after (bytes read twice land on themselves).
+    let value = if n >= 4 {
+        let first = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let last = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        u64::from(first) | (u64::from(last) << (8 * (n - 4)))
+    } else {
+        u64::from(b[0]) | (u64::from(b[n / 2]) << (8 * (n / 2))) | (u64::from(b[n - 1]) << (8 * (n - 1)))
+    };
+    const ONES: u64 = u64::MAX / 255;
+    // The high bit of each byte below `-`, exact up to the first (a borrow runs only upwards),
+    // and the zeros after the value are above it.
+    let low = value.wrapping_sub(ONES * u64::from(b'-')) & !value & (ONES << 7);
+    if low & (u64::MAX >> (64 - 8 * n)) != 0 {
+        return push_plain_long(line, text);
+    }
+    let at = line.len();
+    line.extend_from_slice(&value.to_le_bytes());
+    line.truncate(at + n);
+    true
+}
+
+/// [`push_plain`] for values it does not read in words.
+#[cold]
+#[inline(never)]
+fn push_plain_long(line: &mut Vec<u8>, text: &str) -> bool {
+    if needs_quotes(text.as_bytes()) {
+        return false;
+    }
+    line.extend_from_slice(text.as_bytes());
+    true
 }
 
 /// A value that needs quotes, quoted.
@@ -720,7 +917,7 @@ fn individual_ledger_rows<'a>(
 ) -> impl Iterator<Item = LedgerRow> + 'a {
     evaluation.ledger.iter().map(|p| LedgerRow {
         date: p.achieved.to_string(),
-        participant: p.participant_id.to_string(),
+        participant: evaluation.participant_id(p).to_string(),
         outcome: contract.outcomes[p.outcome].name.clone(),
         repeat: p.repeat,
         due: money(p.due),
@@ -872,6 +1069,13 @@ pub fn write_ledger(
                 .collect();
             let mut days = DayTexts::new();
             let mut amounts = MoneyTexts::default();
+            // A row is its date's head (the prefix and the date), the participant, and a tail
+            // that many rows share: the head is made when the date changes (payments are in
+            // date order) and the tails are remembered, so most rows are three copies (~440
+            // instructions a row were ~12 values written one by one).
+            let mut head = Vec::new();
+            let mut head_day = None;
+            let mut tails = LedgerTails::default();
             // Rows are kept and written a megabyte at a time, as the decisions are.
             let mut line = Vec::with_capacity(DecisionWriter::WRITE_AT + (64 << 10));
             for p in &evaluation.ledger {
@@ -879,23 +1083,33 @@ pub fn write_ledger(
                     out.write_all(&line)?;
                     line.clear();
                 }
-                line.extend_from_slice(prefix.as_bytes());
-                days.push(&mut line, p.achieved);
+                if head_day != Some(p.achieved) {
+                    head.clear();
+                    head.extend_from_slice(prefix.as_bytes());
+                    days.push(&mut head, p.achieved);
+                    head.push(b',');
+                    head_day = Some(p.achieved);
+                }
+                line.extend_from_slice(&head);
+                let id = evaluation.participant_id(p);
+                if !push_plain(&mut line, id) {
+                    push_quoted(&mut line, id);
+                }
                 line.push(b',');
-                push_csv_bytes(&mut line, &p.participant_id);
-                line.push(b',');
-                line.extend_from_slice(outcome_names[p.outcome].as_bytes());
-                line.push(b',');
-                push_digit_bytes(&mut line, u64::from(p.repeat));
-                line.push(b',');
-                amounts.push(&mut line, p.due);
-                line.push(b',');
-                amounts.push(&mut line, p.paid);
-                line.push(b',');
-                line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
-                line.push(b',');
-                days.push(&mut line, p.claim_by);
-                line.push(b'\n');
+                tails.push(&mut line, p, |line| {
+                    line.extend_from_slice(outcome_names[p.outcome].as_bytes());
+                    line.push(b',');
+                    push_digit_bytes(line, u64::from(p.repeat));
+                    line.push(b',');
+                    amounts.push(line, p.due);
+                    line.push(b',');
+                    amounts.push(line, p.paid);
+                    line.push(b',');
+                    line.extend_from_slice(p.capped_by.map(cap_name).unwrap_or_default().as_bytes());
+                    line.push(b',');
+                    days.push(line, p.claim_by);
+                    line.push(b'\n');
+                });
             }
             out.write_all(&line)?;
             for r in cohort_ledger_rows(contract, evaluation) {
@@ -915,6 +1129,66 @@ pub fn write_ledger(
             }
             Ok(())
         }
+    }
+}
+
+/// The ends of ledger rows, from the outcome on, remembered by what they say: a run's
+/// payments are of a few outcomes, prices, caps and claim dates.
+#[derive(Default)]
+struct LedgerTails {
+    /// Direct-mapped: `(key, text)`.
+    slots: Vec<(Option<TailKey>, Vec<u8>)>,
+    /// The last row's slot: rows in date order mostly end as the one before (~94%), which
+    /// is looked at before the key is hashed.
+    last: usize,
+}
+
+/// What a ledger row's end says. Amounts by their representation (as [`MoneyTexts`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TailKey {
+    outcome: usize,
+    repeat: u32,
+    claim_by: i32,
+    capped_by: Option<ir::CapKind>,
+    due: [u8; 16],
+    paid: [u8; 16],
+}
+
+impl LedgerTails {
+    const SLOTS: usize = 64;
+
+    /// The row's end, from its slot or as `write` writes it.
+    fn push(&mut self, line: &mut Vec<u8>, p: &super::ledger::Payment, write: impl FnOnce(&mut Vec<u8>)) {
+        if self.slots.is_empty() {
+            self.slots = vec![(None, Vec::new()); Self::SLOTS];
+        }
+        let key = TailKey {
+            outcome: p.outcome,
+            repeat: p.repeat,
+            claim_by: p.claim_by.0,
+            capped_by: p.capped_by,
+            due: p.due.serialize(),
+            paid: p.paid.serialize(),
+        };
+        if self.slots[self.last].0 == Some(key) {
+            line.extend_from_slice(&self.slots[self.last].1);
+            return;
+        }
+        let word = |b: [u8; 16]| u64::from_le_bytes([b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11]]);
+        let hash = (key.outcome as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(u64::from(key.claim_by as u32).wrapping_mul(0xC2B2_AE3D_27D4_EB4F))
+            .wrapping_add(word(key.due).wrapping_mul(0x1656_67B1_9E37_79F9))
+            .wrapping_add(word(key.paid).wrapping_mul(0x85EB_CA77_C2B2_AE63))
+            .wrapping_add(u64::from(key.repeat) ^ (key.capped_by.map_or(0, |c| c as u64 + 1) << 32));
+        self.last = (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % Self::SLOTS;
+        let slot = &mut self.slots[self.last];
+        if slot.0 != Some(key) {
+            slot.1.clear();
+            write(&mut slot.1);
+            slot.0 = Some(key);
+        }
+        line.extend_from_slice(&slot.1);
     }
 }
 
@@ -1182,7 +1456,12 @@ mod tests {
         let first = Day::parse("2026-01-01").unwrap();
         let reasons = |k: u32| match k % 4 {
             0 => None,
-            1 => Some(Reason::TooFewPeriods { counted: k % 13, needed: 13, left: k % 5 }),
+            // Numbers beyond a key's 16 bits now and then.
+            1 => Some(Reason::TooFewPeriods {
+                counted: k % 13,
+                needed: if k % 29 == 1 { 70_000 } else { 13 },
+                left: k % 5,
+            }),
             2 => Some(Reason::Fixed("not eligible")),
             _ => Some(Reason::NoChange { lo: first, last: first.plus_days(k as i32), from: 40 }),
         };
@@ -1194,19 +1473,31 @@ mod tests {
                     repeat: 1 + (k / 2) % 3,
                     status: [Status::Achieved, Status::NotAchieved, Status::Pending][(k % 3) as usize],
                     date: (k % 5 != 0).then(|| first.plus_days(((k * 7 + round) % 900) as i32)),
-                    amount: (k % 11 == 0).then(|| Decimal::new(30_000, 2)),
-                    reason: reasons(k / 7),
-                    evidence: if k % 13 == 0 {
-                        vec![Evidence { id: None, origin: Origin { file: 0, line: u64::from(k) } }]
-                    } else {
-                        Vec::new()
-                    },
-                    claim_by: (k % 17 == 0).then_some(first),
+                    amount: (k % 11 == 0 || k % 6 == 0).then(|| Decimal::new(30_000 + i64::from(k % 4), 2)),
+                    // Achieved rows (a third) have no reason half the time, as most do.
+                    reason: if k % 6 == 0 { None } else { reasons(k / 7) },
+                    // Records named by ids (some needing quotes, some long) or by file and line.
+                    evidence: (0..(k % 13) % 4)
+                        .map(|i| Evidence {
+                            id: match (k + i) % 7 {
+                                0 => None,
+                                1 => Some(format!("E,{k}")),
+                                2 => Some(format!("record-number-{k}")),
+                                _ => Some(format!("E{}", k + i)),
+                            },
+                            origin: Origin { file: 0, line: u64::from(k) },
+                        })
+                        .collect(),
+                    claim_by: (k % 17 == 0 || k % 6 == 0).then(|| first.plus_days((k % 3) as i32)),
                     trace: Vec::new(),
                 };
                 let (mut line, mut expected) = (b"head,".to_vec(), Vec::new());
                 rows.push(&mut line, &d, &mut remembered);
-                written.push_rest(&mut expected, &d);
+                // The evidence as it was written before ids were copied straight in.
+                written.push_fields(&mut expected, &d);
+                let joined: Vec<String> = d.evidence.iter().map(|e| evidence(&written.files, e)).collect();
+                push_csv_bytes(&mut expected, &joined.join(" "));
+                expected.push(b'\n');
                 assert_eq!(line[5..], expected[..], "{d:?}");
             }
         }
@@ -1262,6 +1553,35 @@ mod tests {
                     text[at] = special;
                     assert!(needs_quotes(&text), "{:?}", String::from_utf8_lossy(&text));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_values_are_written_as_push_csv_bytes_writes_them() {
+        // Every length across the word sizes, every byte below and around `-` (the bytes
+        // that need quotes and the ones the word test flags but that need none) everywhere.
+        let bytes: Vec<u8> = (0u8..=0x2F).chain([b'P', b'9', b'z', 0x7F, 0xC3, 0xA9]).collect();
+        for len in 0..20 {
+            let base: Vec<u8> = (0..len).map(|i| b'A' + i as u8).collect();
+            let mut texts = vec![base.clone()];
+            for at in 0..len {
+                for &byte in &bytes {
+                    let mut text = base.clone();
+                    text[at] = byte;
+                    texts.push(text);
+                }
+            }
+            for text in texts {
+                let Ok(text) = String::from_utf8(text) else { continue };
+                let mut expected = b"x,".to_vec();
+                push_csv_bytes(&mut expected, &text);
+                let mut line = b"x,".to_vec();
+                if !push_plain(&mut line, &text) {
+                    assert_eq!(line, b"x,", "{text:?} written though it needs quotes");
+                    push_quoted(&mut line, &text);
+                }
+                assert_eq!(line, expected, "{text:?}");
             }
         }
     }

@@ -35,12 +35,21 @@ pub struct Evaluation {
     pub counts: Vec<OutcomeCounts>,
     /// In the order caps were applied.
     pub ledger: Vec<Payment>,
+    /// The ids of the participants paid, each once, end to end (see [`Evaluation::participant_id`]).
+    pub payment_ids: String,
     pub cap_use: CapUse,
     pub cohorts: Vec<CohortDecision>,
     /// What each cohort outcome pays after caps, and the cap that cut it.
     pub cohort_paid: Vec<(Decimal, Option<ir::CapKind>)>,
     /// The explained participant's decisions, with their working.
     pub explained: Option<(Timeline, Vec<Decision>)>,
+}
+
+impl Evaluation {
+    /// The id of the participant a payment is for.
+    pub fn participant_id(&self, p: &Payment) -> &str {
+        self.payment_ids.get(p.id_at..p.id_at + p.id_len as usize).unwrap_or_default()
+    }
 }
 
 pub struct Options<'a> {
@@ -65,6 +74,7 @@ pub fn evaluate(
     let events = contract.events.len();
     let mut counts = vec![OutcomeCounts::default(); contract.outcomes.len()];
     let mut payments = Vec::new();
+    let mut payment_ids = String::new();
     let mut tallies: Vec<Tally> = vec![Tally::default(); plan.cohorts.len()];
     let mut explained = None;
     let mut participants = 0u64;
@@ -93,9 +103,24 @@ pub fn evaluate(
             if let (Status::Achieved, Some(date), Some(amount), Some(claim_by)) =
                 (d.status, d.date, d.amount, d.claim_by)
             {
+                let participant = u32::try_from(participants).unwrap_or(u32::MAX);
+                let id = &timeline.participant.id;
+                // A participant paid twice has their id kept once.
+                let (id_at, id_len) = match payments.last() {
+                    Some(last @ &Payment { participant: p, .. })
+                        if p == participant && participants < u64::from(u32::MAX) =>
+                    {
+                        (last.id_at, last.id_len)
+                    }
+                    _ => {
+                        payment_ids.push_str(id);
+                        (payment_ids.len() - id.len(), u32::try_from(id.len()).unwrap_or(u32::MAX))
+                    }
+                };
                 payments.push(Payment {
-                    participant: u32::try_from(participants).unwrap_or(u32::MAX),
-                    participant_id: timeline.participant.id.clone().into_boxed_str(),
+                    participant,
+                    id_at,
+                    id_len,
                     outcome: d.outcome,
                     repeat: d.repeat,
                     achieved: date,
@@ -166,6 +191,7 @@ pub fn evaluate(
         events: event_count,
         counts,
         ledger,
+        payment_ids,
         cap_use,
         cohorts,
         cohort_paid,

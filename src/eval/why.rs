@@ -55,7 +55,7 @@ pub fn explain(
         }
         if d.status == Status::Achieved {
             let payment = evaluation.ledger.iter().find(|p| {
-                &*p.participant_id == participant && p.outcome == d.outcome && p.repeat == d.repeat
+                evaluation.participant_id(p) == participant && p.outcome == d.outcome && p.repeat == d.repeat
             });
             if let Some(p) = payment {
                 match p.capped_by {

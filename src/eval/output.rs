@@ -398,14 +398,15 @@ impl RowParts {
 /// not achieved with so many periods counted, pending until a date), so their texts are
 /// remembered, made once and copied (~100 instructions a row fewer). Rows with an amount
 /// have their own [`PaidKey`].
+///
 /// Packed into 128 bits (16 each for the outcome, the repeat and the three numbers, which a
 /// run's rows fit), compared and hashed as two words: as a struct, making, hashing and
 /// comparing a key cost ~30 instructions a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct RowKey(u128);
 
-/// What a row [`RowKey`] does not cover says after the participant and before its evidence,
-/// when it is an achieved row or one not achieved for want of a change in a window: the
+/// What a row that [`RowKey`] does not cover says after the participant and before its
+/// evidence, when it is an achieved row or one not achieved for want of a change in a window: the
 /// outcome, the repeat, the status, the date, the amount (by its representation, as
 /// [`MoneyTexts`]), the claim date and the window (`NoChange`'s text up to its number). A
 /// run's payments are of a few outcomes and prices over a few hundred dates, and its
@@ -531,9 +532,7 @@ impl RowTexts {
             slot.key = key;
         }
     }
-}
 
-impl RowTexts {
     /// A row [`RowKey`] does not cover: an achieved row's text up to its evidence from the
     /// remembered text when it has one, its evidence after; any other as it comes.
     #[inline(never)]

@@ -449,10 +449,10 @@ impl CsvLines {
     }
 
     /// What `peek` finds of a line: its bytes, its length with its LF and its bytes of 0x80 or
-    /// more, its bounds written to `bounds`.
+    /// more, its bounds written to `bounds`. `PAST_FIRST`: `width` came from
+    /// [`peek_width`](Self::peek_width), which checked it and that the first record was read,
+    /// once for many lines.
     #[inline(always)]
-    /// `PAST_FIRST`: `width` came from [`peek_width`](Self::peek_width), which checked it and
-    /// that the first record was read, once for many lines.
     fn split_peeked<const AVX2: bool, const PAST_FIRST: bool>(
         &self,
         width: usize,

@@ -35,6 +35,34 @@ fn without_working(decisions: &[Decision]) -> Vec<Decision> {
     decisions.iter().cloned().map(|d| Decision { trace: Vec::new(), ..d }).collect()
 }
 
+/// `participants.csv` and `events.csv` in `dir`, events grouped by participant.
+fn grouped(dir: &Path) -> Inputs {
+    Inputs {
+        participants: dir.join("participants.csv"),
+        events: vec![EventFile { path: dir.join("events.csv"), event: None }],
+        format: None,
+        ordering: Ordering::Grouped,
+    }
+}
+
+/// The participant's decisions with the fast paths are those without them, but for the working.
+fn assert_fast_as_general(
+    plan: &plan::Plan,
+    contract: &payable::ir::Contract,
+    timeline: &Timeline,
+    as_of: Day,
+    name: &str,
+) {
+    let fast = decide::decide(plan, contract, timeline, as_of, false);
+    let general = decide::decide(plan, contract, timeline, as_of, true);
+    assert_eq!(
+        fast,
+        without_working(&general),
+        "{name}, participant {}, as of {as_of}",
+        timeline.participant.id
+    );
+}
+
 #[test]
 fn fast_paths_decide_as_the_general_paths_do() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -55,13 +83,7 @@ fn fast_paths_decide_as_the_general_paths_do() {
         generate(&contract, 400, 7, dir.path()).expect("generates");
         for as_of in ["2025-06-30", "2026-03-31", "2027-03-31", "2029-12-31"] {
             let as_of = Day::parse(as_of).expect("a date");
-            let inputs = Inputs {
-                participants: dir.path().join("participants.csv"),
-                events: vec![EventFile { path: dir.path().join("events.csv"), event: None }],
-                format: None,
-                ordering: Ordering::Grouped,
-            };
-            let mut reader = TimelineReader::open(&contract, &inputs).expect("opens");
+            let mut reader = TimelineReader::open(&contract, &grouped(dir.path())).expect("opens");
             let mut timeline = Timeline::default();
             let mut tallies = vec![(Tally::default(), Tally::default()); plan.cohorts.len()];
             let (mut scratch, mut decisions) = (Scratch::default(), Vec::new());
@@ -74,14 +96,7 @@ fn fast_paths_decide_as_the_general_paths_do() {
                     general.observe(&thorough.cohorts[i], &thorough, &known, &decisions, &mut scratch);
                     assert_eq!(fast, general, "{name}, cohort {i}, participant {}", timeline.participant.id);
                 }
-                let fast = decide::decide(&plan, &contract, &timeline, as_of, false);
-                let general = decide::decide(&plan, &contract, &timeline, as_of, true);
-                assert_eq!(
-                    fast,
-                    without_working(&general),
-                    "{name}, participant {}, as of {as_of}",
-                    timeline.participant.id
-                );
+                assert_fast_as_general(&plan, &contract, &timeline, as_of, &name);
                 compared += 1;
             }
             assert!(reader.errors().is_empty(), "{name}: {:?}", reader.errors());
@@ -142,23 +157,10 @@ outcome counted_from "From" {
     let mut compared = 0;
     for as_of in ["2023-02-10", "2023-07-31", "2024-01-15", "2026-12-31"] {
         let as_of = Day::parse(as_of).expect("a date");
-        let inputs = Inputs {
-            participants: dir.path().join("participants.csv"),
-            events: vec![EventFile { path: dir.path().join("events.csv"), event: None }],
-            format: None,
-            ordering: Ordering::Grouped,
-        };
-        let mut reader = TimelineReader::open(&contract, &inputs).expect("opens");
+        let mut reader = TimelineReader::open(&contract, &grouped(dir.path())).expect("opens");
         let mut timeline = Timeline::default();
         while reader.next_timeline_into(&mut timeline) {
-            let fast = decide::decide(&plan, &contract, &timeline, as_of, false);
-            let general = decide::decide(&plan, &contract, &timeline, as_of, true);
-            assert_eq!(
-                fast,
-                without_working(&general),
-                "participant {}, as of {as_of}",
-                timeline.participant.id
-            );
+            assert_fast_as_general(&plan, &contract, &timeline, as_of, "months.pay");
             compared += 1;
         }
         assert!(reader.errors().is_empty(), "{:?}", reader.errors());

@@ -625,6 +625,36 @@ struct ParticipantSource {
 /// (to catch a hash collision), and the events.
 type Buckets = Vec<(Option<Box<[u8]>>, Vec<EventRecord>)>;
 
+/// In-memory mode: the events of the participant at `ordinal` (whose id is `current`, on
+/// `line` of the participants file `file`) into `events`, reporting an id whose hash the
+/// bucket's first id has too. Out of line, as are `load` and `finish`: inlined, this cost the
+/// grouped loop of `next_timeline_into` registers (spilled on every call).
+#[inline(never)]
+fn take_bucket(
+    buckets: &mut Buckets,
+    file: &str,
+    errors: &mut Errors,
+    (ordinal, line, current): (u32, u64, &[u8]),
+    events: &mut Vec<EventRecord>,
+) {
+    let Some((id, bucket)) = buckets.get_mut(ordinal as usize) else { return };
+    *events = std::mem::take(bucket);
+    if let Some(id) = id.take().filter(|id| **id != *current) {
+        errors.add(|| InputError {
+            file: file.to_string(),
+            line,
+            field: Some("id".into()),
+            value: Some(show(current)),
+            message: format!(
+                "participant ids `{}` and `{}` have the same 64-bit hash, which this \
+                 reader cannot tell apart: rename one of them",
+                show(current),
+                show(&id)
+            ),
+        });
+    }
+}
+
 /// Reads one set of inputs as a stream of timelines. See the module documentation.
 ///
 /// ```no_run
@@ -936,26 +966,13 @@ impl TimelineReader {
                     }
                     out.finish();
                 }
-                Some(buckets) => {
-                    if let Some((id, bucket)) = buckets.get_mut(ordinal as usize) {
-                        timeline.events = std::mem::take(bucket);
-                        if let Some(id) = id.take().filter(|id| **id != *current) {
-                            let file = &self.files[0];
-                            self.errors.add(|| InputError {
-                                file: file.clone(),
-                                line,
-                                field: Some("id".into()),
-                                value: Some(show(current)),
-                                message: format!(
-                                    "participant ids `{}` and `{}` have the same 64-bit hash, which this \
-                                     reader cannot tell apart: rename one of them",
-                                    show(current),
-                                    show(&id)
-                                ),
-                            });
-                        }
-                    }
-                }
+                Some(buckets) => take_bucket(
+                    buckets,
+                    &self.files[0],
+                    &mut self.errors,
+                    (ordinal, line, current),
+                    &mut timeline.events,
+                ),
             }
             if good {
                 return true;
@@ -1096,7 +1113,9 @@ impl TimelineReader {
         }
     }
 
-    /// In-memory mode: reads every event file whole, by participant.
+    /// In-memory mode: reads every event file whole, by participant. Out of line (see
+    /// `take_bucket`).
+    #[inline(never)]
     fn load(&mut self) {
         let participants_file = self.files[0].clone();
         let mut buckets: Buckets = Vec::new();
@@ -1142,6 +1161,7 @@ impl TimelineReader {
     }
 
     /// After the last participant: every event row still unread belongs to no one.
+    #[inline(never)]
     fn finish(&mut self) {
         self.finished = true;
         let participants_file = self.files[0].clone();

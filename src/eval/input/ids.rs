@@ -80,18 +80,22 @@ impl IdIndex {
         radix_sort(&mut pairs, 56);
         let mut repeats = BTreeMap::new();
         let mut repeated = BTreeSet::new();
-        let mut first: Option<(u64, u32)> = None;
-        pairs.retain(|&(h, ord)| match first {
-            Some((fh, ford)) if fh == h => {
-                repeats.insert(ord, ford);
-                repeated.insert(ford);
-                false
-            }
-            _ => {
-                first = Some((h, ord));
-                true
-            }
-        });
+        // Most files repeat no id: a look for two equal neighbours is then all (a `retain`
+        // that kept every pair cost some 7 instructions an id more, callgrind).
+        if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
+            let mut first: Option<(u64, u32)> = None;
+            pairs.retain(|&(h, ord)| match first {
+                Some((fh, ford)) if fh == h => {
+                    repeats.insert(ord, ford);
+                    repeated.insert(ford);
+                    false
+                }
+                _ => {
+                    first = Some((h, ord));
+                    true
+                }
+            });
+        }
         pairs.shrink_to_fit();
         // About four entries per prefix: 1 byte per participant.
         let bits = (usize::BITS - (pairs.len() / 4).leading_zeros()).min(28);

@@ -208,12 +208,16 @@ impl Rounded {
 }
 
 impl Scratch {
-    /// Forgets the last participant's cached definitions.
+    /// Forgets the last participant's cached definitions. Through `&mut self`, without the
+    /// `RefCell`'s run-time check; a slot already empty is not written (most definitions are
+    /// read through compiled anchors, never cached).
     #[inline]
-    pub fn clear_cache(&self, definitions: usize) {
-        let mut cache = self.cache.borrow_mut();
+    pub fn clear_cache(&mut self, definitions: usize) {
+        let cache = self.cache.get_mut();
         if cache.len() == definitions {
-            cache.iter_mut().for_each(|slot| *slot = None);
+            for slot in cache.iter_mut().filter(|slot| slot.is_some()) {
+                *slot = None;
+            }
         } else {
             cache.clear();
             cache.resize(definitions, None);
@@ -264,7 +268,9 @@ pub fn decide_into(
             let repeat = k + 1;
             let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
             let verdict = judge.judge(&outcome.condition);
-            let trace = judge.trace.take().unwrap_or_default();
+            // Not explaining, no trace was kept: none is taken (the take and its drop of the
+            // judge's `None`).
+            let trace = if explain { judge.trace.take().unwrap_or_default() } else { Vec::new() };
             let decision = slots.next(index, repeat, trace, kept_evidence);
             match verdict {
                 Verdict::Achieved { on, evidence } => {

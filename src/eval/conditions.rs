@@ -624,7 +624,9 @@ impl<'s, 'a, 't> Judge<'s, 'a, 't> {
     /// bitset with a bit per month, set by one pass over the records, instead of a grid of
     /// periods and a set of days. It decides only "not achieved" and "pending" (most
     /// verdicts); `None` leaves the rest, an achievement with its evidence included, to the
-    /// general path, as it does every other shape.
+    /// general path, as it does every other shape. Inlined into `judge`, its one caller: the
+    /// call, its prologue and its verdict's return cost ~27 instructions a participant.
+    #[inline(always)]
     fn months_any_day(
         &self,
         filter: &CFilter,

@@ -208,12 +208,16 @@ impl Rounded {
 }
 
 impl Scratch {
-    /// Forgets the last participant's cached definitions.
+    /// Forgets the last participant's cached definitions. Through `&mut self`, without the
+    /// `RefCell`'s run-time check; a slot already empty is not written (most definitions are
+    /// read through compiled anchors, never cached).
     #[inline]
-    pub fn clear_cache(&self, definitions: usize) {
-        let mut cache = self.cache.borrow_mut();
+    pub fn clear_cache(&mut self, definitions: usize) {
+        let cache = self.cache.get_mut();
         if cache.len() == definitions {
-            cache.iter_mut().for_each(|slot| *slot = None);
+            for slot in cache.iter_mut().filter(|slot| slot.is_some()) {
+                *slot = None;
+            }
         } else {
             cache.clear();
             cache.resize(definitions, None);
@@ -264,7 +268,9 @@ pub fn decide_into(
             let repeat = k + 1;
             let mut judge = Judge { scope: &scope, not_before, trace: explain.then(Vec::new) };
             let verdict = judge.judge(&outcome.condition);
-            let trace = judge.trace.take().unwrap_or_default();
+            // Not explaining, no trace was kept: none is taken (the take and its drop of the
+            // judge's `None`).
+            let trace = if explain { judge.trace.take().unwrap_or_default() } else { Vec::new() };
             let decision = slots.next(index, repeat, trace, kept_evidence);
             match verdict {
                 Verdict::Achieved { on, evidence } => {
@@ -296,8 +302,10 @@ pub fn decide_into(
     let used = slots.used;
     decisions.truncate(used);
     apply_exclusions(contract, decisions);
-    // Decided in dependency order, which is usually the contract's order already.
-    if !decisions.is_sorted_by_key(|d| (d.outcome, d.repeat)) {
+    // Decided in dependency order, which is usually the contract's order already: the
+    // decisions are then in order (each outcome's repeats counted up), unchecked (~24
+    // instructions a participant).
+    if !plan.order_is_declared && !decisions.is_sorted_by_key(|d| (d.outcome, d.repeat)) {
         decisions.sort_by_key(|d| (d.outcome, d.repeat));
     }
 }
@@ -345,7 +353,11 @@ impl Slots<'_> {
             d.amount = None;
             d.reason = None;
             d.claim_by = None;
-            d.trace = trace;
+            // An empty trace (not explaining) over an empty one is left alone: the drop of
+            // the old and the move of the new cost ~12 instructions a decision.
+            if trace.capacity() > 0 || !d.trace.is_empty() {
+                d.trace = trace;
+            }
         }
         &mut self.decisions[at]
     }

@@ -76,9 +76,13 @@ impl<'t> Known<'t> {
         starts.resize(event_count + 1, 0);
         let mut last_key = 0u64;
         let mut last: Option<&EventRecord> = None;
-        // Written into the reserved capacity: a push's check for room, and the call it may
-        // make, kept the loop's values out of registers.
-        let room = &mut seen.spare_capacity_mut()[..records.len()];
+        // Counted in a slice of exactly `event_count + 1`: an event below `event_count` then
+        // needs no bounds check.
+        let counts = &mut starts[..=event_count];
+        // Written into the reserved capacity through a pointer: a push's check for room, and
+        // the call it may make, kept the loop's values out of registers, and an index into
+        // the spare capacity was checked on every record.
+        let room = seen.spare_capacity_mut()[..records.len()].as_mut_ptr();
         let mut kept = 0;
         for record in records {
             if record.start > as_of || record.event >= event_count {
@@ -92,12 +96,16 @@ impl<'t> Known<'t> {
             }
             last_key = key;
             last = Some(record);
-            starts[record.event + 1] += 1;
-            room[kept].write(Seen {
-                record,
-                start: record.start,
-                end: record.end.map_or(as_of, |e| e.min(as_of)),
-            });
+            counts[record.event + 1] += 1;
+            // SAFETY: `kept` counts records written, at most one a record of `records`, so it
+            // is below `records.len()`, the length of the spare capacity `room` points into.
+            unsafe {
+                (*room.add(kept)).write(Seen {
+                    record,
+                    start: record.start,
+                    end: record.end.map_or(as_of, |e| e.min(as_of)),
+                });
+            }
             kept += 1;
         }
         // SAFETY: the first `kept` places of the spare capacity were written just above.

@@ -325,6 +325,9 @@ pub struct Plan {
     pub cohorts: Vec<CohortPlan>,
     /// Outcomes in an order where every outcome comes after those it requires.
     pub order: Vec<usize>,
+    /// Whether `order` is the declaration order: a participant's decisions are then made in
+    /// order of outcome and repeat, and need no check that they are.
+    pub order_is_declared: bool,
     /// For each enum (by IR index): its bands, if it is a `bands` enum.
     pub bands: Vec<Option<Vec<Band>>>,
     pub event_index: BTreeMap<String, usize>,
@@ -451,6 +454,7 @@ pub fn compile(contract: &ir::Contract) -> Result<Plan, String> {
         definitions: c.compiled,
         outcomes,
         cohorts,
+        order_is_declared: order.is_sorted(),
         order,
         bands,
         event_index: contract.events.iter().enumerate().map(|(i, e)| (e.name.clone(), i)).collect(),

@@ -442,6 +442,20 @@ impl PaidKey {
             amount: d.amount.map_or([0xFF; 16], |a| a.serialize()),
         })
     }
+
+    /// The amount by the low 32 bits of its mantissa (its bytes 4 to 7), with the rest.
+    #[inline]
+    fn hash(&self) -> u32 {
+        let amount = u32::from_le_bytes([self.amount[4], self.amount[5], self.amount[6], self.amount[7]]);
+        (self.date as u32).wrapping_mul(0x9E37_79B9)
+            ^ self.outcome.wrapping_mul(0x85EB_CA6B)
+            ^ self.repeat.wrapping_mul(0xC2B2_AE35)
+            ^ (self.claim_by as u32).wrapping_mul(0x27D4_EB2F)
+            ^ amount.wrapping_mul(0x1656_67B1)
+            ^ (self.window[0] as u32).wrapping_mul(0xD3A2_646C)
+            ^ (self.window[1] as u32).wrapping_mul(0xFD70_46C5)
+            ^ (self.status as u32).wrapping_mul(0x2545_F491)
+    }
 }
 
 impl RowKey {
@@ -541,18 +555,9 @@ impl RowTexts {
         if self.paid.is_empty() {
             self.paid = vec![PaidSlot { key: None, len: 0, text: [0; Self::LONGEST] }; Self::PAID_SLOTS];
         }
-        let amount = u32::from_le_bytes([key.amount[4], key.amount[5], key.amount[6], key.amount[7]]);
-        let hash = (key.date as u32).wrapping_mul(0x9E37_79B9)
-            ^ key.outcome.wrapping_mul(0x85EB_CA6B)
-            ^ key.repeat.wrapping_mul(0xC2B2_AE35)
-            ^ (key.claim_by as u32).wrapping_mul(0x27D4_EB2F)
-            ^ amount.wrapping_mul(0x1656_67B1)
-            ^ (key.window[0] as u32).wrapping_mul(0xD3A2_646C)
-            ^ (key.window[1] as u32).wrapping_mul(0xFD70_46C5)
-            ^ (key.status as u32).wrapping_mul(0x2545_F491);
         // Two ways a set: a run's thousand or so keys in direct-mapped slots shared a slot one
         // time in three, and rows of the two keys took turns.
-        let set = (hash >> 16) as usize % (Self::PAID_SLOTS / 2) * 2;
+        let set = (key.hash() >> 16) as usize % (Self::PAID_SLOTS / 2) * 2;
         // `NoChange`'s number and the comma after it are written after the text.
         let from = match d.reason {
             Some(Reason::NoChange { from, .. }) => Some(from),

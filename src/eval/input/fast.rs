@@ -273,8 +273,8 @@ impl FastRows {
         FastRows {
             prefixed: participant == Some(0) && type_column == Some(1) && width > 2,
             types,
-            type_column: if combined { column_of[TYPE] } else { None },
-            participant: column_of[PARTICIPANT],
+            type_column,
+            participant,
             width,
             last: width.saturating_sub(1),
             plans,
@@ -883,6 +883,23 @@ mod tests {
     use super::{FUSED, NARROW, Word};
     use std::io::Write;
 
+    /// `inputs` read with the fast paths, held equal to the general path's reading and to the
+    /// reading by the fused path as built for every x86-64 processor (where this one has
+    /// more); `what` names the case in a failure.
+    fn read_both_builds(
+        contract: &crate::ir::Contract,
+        inputs: &Inputs,
+        what: &str,
+    ) -> (Vec<crate::eval::value::Timeline>, Vec<String>, u64) {
+        let fast = read(contract, inputs, true);
+        assert_eq!(fast, read(contract, inputs, false), "{what}");
+        NARROW.with(|narrow| narrow.set(true));
+        let narrow = read(contract, inputs, true);
+        NARROW.with(|narrow| narrow.set(false));
+        assert_eq!(fast, narrow, "{what}, narrow");
+        fast
+    }
+
     #[test]
     fn the_word_of_a_peeked_value_is_the_word_of_its_bytes() {
         let text = b"P1234567890123456789";
@@ -1059,12 +1076,7 @@ outcome seen "Seen" {
                 format: None,
                 ordering,
             };
-            let fast = read(&contract, &inputs, true);
-            assert_eq!(fast, read(&contract, &inputs, false), "{ordering:?}");
-            NARROW.with(|narrow| narrow.set(true));
-            let narrow = read(&contract, &inputs, true);
-            NARROW.with(|narrow| narrow.set(false));
-            assert_eq!(fast, narrow, "{ordering:?}, narrow");
+            let fast = read_both_builds(&contract, &inputs, &format!("{ordering:?}"));
             assert!(fast.2 > 10, "{} errors", fast.2);
         }
         let fused = FUSED.load(std::sync::atomic::Ordering::Relaxed) - fused_before;
@@ -1231,15 +1243,9 @@ outcome seen "Seen" {
                     format: None,
                     ordering,
                 };
-                let fast = read(&contract, &inputs, true);
+                let fast = read_both_builds(&contract, &inputs, &format!("round {round}"));
                 read_rows += fast.0.iter().map(|t| t.events.len()).sum::<usize>();
                 bad_rows += fast.2;
-                assert_eq!(fast, read(&contract, &inputs, false), "round {round}");
-                // The fused path as built for every x86-64 processor, where this one has more.
-                NARROW.with(|narrow| narrow.set(true));
-                let narrow = read(&contract, &inputs, true);
-                NARROW.with(|narrow| narrow.set(false));
-                assert_eq!(fast, narrow, "round {round}, narrow");
             }
         }
         assert!(read_rows > 5000 && bad_rows > 1000, "{read_rows} rows read, {bad_rows} errors");
